@@ -1,0 +1,128 @@
+// Package postgres is the production engine of the store: PostgreSQL through pgx, shared by
+// any number of stateless server replicas. Bulk deletes lock their rows in id order and retry
+// deadlocks and serialization failures inside, so replicas behave like one server. It depends
+// on store and sqlstore.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/fini-oss/conversations/server/store"
+	"github.com/fini-oss/conversations/server/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Open connects to the PostgreSQL database at dsn (postgres://...) and applies the migrations.
+func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("parse postgres dsn: %w", err)
+	}
+	// Fail fast while the database is down rather than hold requests for the OS timeout.
+	if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > 2*time.Second {
+		cfg.ConnectTimeout = 2 * time.Second
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
+	db.SetConnMaxLifetime(30 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &sqlstore.DB{Read: db, Write: db, Dialect: Dialect, Now: time.Now}, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("postgres migrations: %w", err)
+	}
+	// Replicas starting together must not race to apply the same migration: goose's session
+	// locker serialises them on a PostgreSQL advisory lock.
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return fmt.Errorf("postgres migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithSessionLocker(locker))
+	if err != nil {
+		return fmt.Errorf("postgres migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("postgres migrations: %w", err)
+	}
+	return nil
+}
+
+// Dialect is PostgreSQL's: `$n` placeholders, row locks for bulk deletes, and SQLSTATE codes
+// rather than messages to classify errors.
+var Dialect = sqlstore.Dialect{
+	Rebind:    rebind,
+	ForUpdate: " FOR UPDATE",
+	Classify:  classify,
+	Retryable: func(err error) bool {
+		var e *pgconn.PgError
+		return errors.As(err, &e) && (e.Code == "40P01" || e.Code == "40001")
+	},
+}
+
+// rebind numbers the `?` placeholders of q as $1, $2, ... (our queries hold no `?` literals).
+func rebind(q string) string {
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+func classify(err error) error {
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		switch {
+		case e.Code == "23505": // unique_violation
+			return fmt.Errorf("%w: %w", store.ErrConflict, err)
+		case e.Code == "23503": // foreign_key_violation
+			return fmt.Errorf("%w: %w", store.ErrNotFound, err)
+		case strings.HasPrefix(e.Code, "08"), strings.HasPrefix(e.Code, "57P"): // connection, shutdown
+			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+		}
+		return err
+	}
+	var netErr net.Error
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &netErr) || errors.As(err, &connectErr) || errors.Is(err, sql.ErrConnDone) {
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+	}
+	return err
+}

@@ -1,0 +1,141 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/fini-oss/conversations/server/store"
+)
+
+// CreateWorkspace implements store.Store.
+func (db *DB) CreateWorkspace(ctx context.Context, w store.Workspace) error {
+	_, err := db.Write.ExecContext(ctx, db.q(`INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)`),
+		w.ID.String(), w.Name, w.CreatedAt)
+	if err != nil {
+		return db.classify(fmt.Errorf("create workspace %q: %w", w.Name, err))
+	}
+	return nil
+}
+
+// GetWorkspace implements store.Store.
+func (db *DB) GetWorkspace(ctx context.Context, id uuid.UUID) (store.Workspace, error) {
+	w := store.Workspace{ID: id}
+	err := db.Read.QueryRowContext(ctx, db.q(`SELECT name, created_at FROM workspaces WHERE id = ?`),
+		id.String()).Scan(&w.Name, &w.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return w, fmt.Errorf("get workspace %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return w, db.classify(fmt.Errorf("get workspace %s: %w", id, err))
+	}
+	return w, nil
+}
+
+// CreateAPIKey implements store.Store.
+func (db *DB) CreateAPIKey(ctx context.Context, k store.APIKey) error {
+	if _, err := db.GetWorkspace(ctx, k.WorkspaceID); err != nil {
+		return fmt.Errorf("create api key: %w", err)
+	}
+	_, err := db.Write.ExecContext(ctx, db.q(`INSERT INTO api_keys (id, workspace_id, name, scopes, secret_hash, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`),
+		k.ID.String(), k.WorkspaceID.String(), k.Name, strings.Join(k.Scopes, ","), k.Hash, k.CreatedAt)
+	if err != nil {
+		return db.classify(fmt.Errorf("create api key: %w", err))
+	}
+	return nil
+}
+
+const keyColumns = `id, workspace_id, name, scopes, secret_hash, created_at, revoked_at, last_used_at`
+
+func scanKey(sc interface{ Scan(...any) error }) (store.APIKey, error) {
+	var (
+		k                 store.APIKey
+		id, workspace     string
+		scopes            string
+		revoked, lastUsed sql.NullInt64
+	)
+	if err := sc.Scan(&id, &workspace, &k.Name, &scopes, &k.Hash, &k.CreatedAt, &revoked, &lastUsed); err != nil {
+		return k, err
+	}
+	var err error
+	if k.ID, err = uuid.Parse(id); err != nil {
+		return k, fmt.Errorf("parse key id %q: %w", id, err)
+	}
+	if k.WorkspaceID, err = uuid.Parse(workspace); err != nil {
+		return k, fmt.Errorf("parse workspace id %q: %w", workspace, err)
+	}
+	if scopes != "" {
+		k.Scopes = strings.Split(scopes, ",")
+	}
+	if revoked.Valid {
+		k.RevokedAt = &revoked.Int64
+	}
+	if lastUsed.Valid {
+		k.LastUsedAt = &lastUsed.Int64
+	}
+	return k, nil
+}
+
+// ListAPIKeys implements store.Store.
+func (db *DB) ListAPIKeys(ctx context.Context, workspaceID uuid.UUID) ([]store.APIKey, error) {
+	rows, err := db.Read.QueryContext(ctx, db.q(`SELECT `+keyColumns+
+		` FROM api_keys WHERE workspace_id = ? ORDER BY created_at, id`), workspaceID.String())
+	if err != nil {
+		return nil, db.classify(fmt.Errorf("list api keys: %w", err))
+	}
+	defer rows.Close()
+	var keys []store.APIKey
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list api keys: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.classify(fmt.Errorf("list api keys: %w", err))
+	}
+	return keys, nil
+}
+
+// APIKeyByHash implements store.Store.
+func (db *DB) APIKeyByHash(ctx context.Context, hash []byte) (store.APIKey, error) {
+	k, err := scanKey(db.Read.QueryRowContext(ctx, db.q(`SELECT `+keyColumns+
+		` FROM api_keys WHERE secret_hash = ?`), hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return k, fmt.Errorf("find api key: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return k, db.classify(fmt.Errorf("find api key: %w", err))
+	}
+	return k, nil
+}
+
+// RevokeAPIKey implements store.Store.
+func (db *DB) RevokeAPIKey(ctx context.Context, id uuid.UUID, at int64) error {
+	res, err := db.Write.ExecContext(ctx, db.q(
+		`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`), at, id.String())
+	if err != nil {
+		return db.classify(fmt.Errorf("revoke api key %s: %w", id, err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("revoke api key %s: %w", id, err)
+	} else if n == 0 {
+		return fmt.Errorf("revoke api key %s: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// TouchAPIKey implements store.Store.
+func (db *DB) TouchAPIKey(ctx context.Context, id uuid.UUID, at int64) error {
+	_, err := db.Write.ExecContext(ctx, db.q(`UPDATE api_keys SET last_used_at = ? WHERE id = ?`), at, id.String())
+	if err != nil {
+		return db.classify(fmt.Errorf("touch api key %s: %w", id, err))
+	}
+	return nil
+}

@@ -1,0 +1,412 @@
+// Package sqlstore implements store.Store once, in SQL that SQLite and PostgreSQL both speak.
+// The engine packages supply the connections and a Dialect for what differs: placeholders,
+// row locking, and which driver errors mean what. It depends on store only.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/fini-oss/conversations/server/store"
+)
+
+// Dialect is what differs between engines.
+type Dialect struct {
+	// Rebind turns the `?` placeholders of a query into the engine's own.
+	Rebind func(query string) string
+	// ForUpdate is appended to the SELECT that locks a bulk delete's rows, or empty where the
+	// transaction already holds the only write lock (SQLite).
+	ForUpdate string
+	// Classify maps a driver error to a store sentinel (wrapping it), or returns it unchanged.
+	Classify func(err error) error
+	// Retryable reports a transient conflict (deadlock, serialization failure, busy) after
+	// which the whole transaction may simply run again.
+	Retryable func(err error) bool
+}
+
+// DB is a store.Store over database/sql. Reads go to Read and writes to Write, which may be
+// the same pool; SQLite uses one writer connection beside a pool of readers.
+type DB struct {
+	Read, Write *sql.DB
+	Dialect     Dialect
+	// Now returns the current time; tests may replace it.
+	Now func() time.Time
+}
+
+var _ store.Store = (*DB)(nil)
+
+// maxAttempts bounds the retries of a transaction that hit a transient conflict.
+const maxAttempts = 5
+
+func (db *DB) now() int64 { return db.Now().UnixMilli() }
+
+func (db *DB) q(query string) string { return db.Dialect.Rebind(query) }
+
+func (db *DB) classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	return db.Dialect.Classify(err)
+}
+
+// inPlaceholders returns "(?, ?, ...)" with n placeholders.
+func inPlaceholders(n int) string {
+	return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+}
+
+// inTx runs fn in a write transaction, again after a transient conflict, at most maxAttempts times.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	var err error
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		err = db.tryTx(ctx, fn)
+		if err == nil || !db.Dialect.Retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(attempt*attempt) * time.Millisecond)
+	}
+	return err
+}
+
+func (db *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return db.classify(fmt.Errorf("begin: %w", err))
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback() // the error that made us roll back is the one worth reporting
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return db.classify(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// DeleteConversation implements store.Store.
+func (db *DB) DeleteConversation(ctx context.Context, workspaceID, id uuid.UUID) error {
+	_, err := db.Write.ExecContext(ctx, db.q(
+		`UPDATE conversations SET deleted_at = ? WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`),
+		db.now(), id.String(), workspaceID.String())
+	if err != nil {
+		return db.classify(fmt.Errorf("delete conversation %s: %w", id, err))
+	}
+	return nil
+}
+
+// BulkDeleteConversations implements store.Store: lock the live rows in id order (so that
+// concurrent bulks over overlapping ids cannot deadlock), compare, then delete or roll back.
+func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID, ids []uuid.UUID) error {
+	args := make([]any, 0, len(ids)+2)
+	args = append(args, workspaceID.String())
+	for _, id := range ids {
+		args = append(args, id.String())
+	}
+	in := inPlaceholders(len(ids))
+	lock := db.q(`SELECT id FROM conversations WHERE workspace_id = ? AND deleted_at IS NULL AND id IN ` +
+		in + ` ORDER BY id` + db.Dialect.ForUpdate)
+	update := db.q(`UPDATE conversations SET deleted_at = ? WHERE workspace_id = ? AND deleted_at IS NULL AND id IN ` + in)
+
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, lock, args...)
+		if err != nil {
+			return db.classify(fmt.Errorf("lock conversations: %w", err))
+		}
+		live := make(map[uuid.UUID]bool, len(ids))
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				rows.Close()
+				return fmt.Errorf("scan conversation id: %w", err)
+			}
+			id, err := uuid.Parse(s)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("parse conversation id %q: %w", s, err)
+			}
+			live[id] = true
+		}
+		if err := rows.Close(); err != nil {
+			return db.classify(fmt.Errorf("lock conversations: %w", err))
+		}
+		if err := rows.Err(); err != nil {
+			return db.classify(fmt.Errorf("lock conversations: %w", err))
+		}
+		if len(live) != len(ids) {
+			missing := make([]uuid.UUID, 0, len(ids)-len(live))
+			for _, id := range ids {
+				if !live[id] {
+					missing = append(missing, id)
+				}
+			}
+			return &store.NotAccessibleError{IDs: missing}
+		}
+		res, err := tx.ExecContext(ctx, update, append([]any{db.now()}, args...)...)
+		if err != nil {
+			return db.classify(fmt.Errorf("delete conversations: %w", err))
+		}
+		if n, err := res.RowsAffected(); err != nil || n != int64(len(ids)) {
+			return fmt.Errorf("delete conversations: %d rows changed, want %d (%v)", n, len(ids), err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("bulk delete %d conversations: %w", len(ids), err)
+	}
+	return nil
+}
+
+const conversationColumns = `id, workspace_id, bot_id, source, channel, created_at, last_message_at, body`
+
+func scanConversation(sc interface{ Scan(...any) error }) (store.Conversation, error) {
+	var (
+		c             store.Conversation
+		id, workspace string
+		bot, channel  sql.NullString
+	)
+	if err := sc.Scan(&id, &workspace, &bot, &c.Source, &channel, &c.CreatedAt, &c.LastMessageAt, &c.Body); err != nil {
+		return c, err
+	}
+	var err error
+	if c.ID, err = uuid.Parse(id); err != nil {
+		return c, fmt.Errorf("parse conversation id %q: %w", id, err)
+	}
+	if c.WorkspaceID, err = uuid.Parse(workspace); err != nil {
+		return c, fmt.Errorf("parse workspace id %q: %w", workspace, err)
+	}
+	if bot.Valid {
+		b, err := uuid.Parse(bot.String)
+		if err != nil {
+			return c, fmt.Errorf("parse bot id %q: %w", bot.String, err)
+		}
+		c.BotID = &b
+	}
+	if channel.Valid {
+		c.Channel = &channel.String
+	}
+	return c, nil
+}
+
+// GetConversation implements store.Store.
+func (db *DB) GetConversation(ctx context.Context, workspaceID, id uuid.UUID) (store.Conversation, error) {
+	row := db.Read.QueryRowContext(ctx, db.q(`SELECT `+conversationColumns+
+		` FROM conversations WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`),
+		id.String(), workspaceID.String())
+	c, err := scanConversation(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("get conversation %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return c, db.classify(fmt.Errorf("get conversation %s: %w", id, err))
+	}
+	return c, nil
+}
+
+// listFilter is the WHERE clause shared by a page and its neighbour checks.
+func listFilter(q store.ListQuery) (string, []any) {
+	var b strings.Builder
+	b.WriteString(`workspace_id = ? AND deleted_at IS NULL AND last_message_at >= ? AND last_message_at < ?`)
+	args := []any{q.WorkspaceID.String(), q.Since, q.Until}
+	if q.BotID != nil {
+		b.WriteString(` AND bot_id = ?`)
+		args = append(args, q.BotID.String())
+	}
+	if len(q.Sources) > 0 {
+		b.WriteString(` AND source IN ` + inPlaceholders(len(q.Sources)))
+		for _, s := range q.Sources {
+			args = append(args, s)
+		}
+	}
+	if len(q.Channels) > 0 {
+		b.WriteString(` AND channel IN ` + inPlaceholders(len(q.Channels)))
+		for _, s := range q.Channels {
+			args = append(args, s)
+		}
+	}
+	return b.String(), args
+}
+
+// ListConversations implements store.Store.
+func (db *DB) ListConversations(ctx context.Context, q store.ListQuery) (store.Page, error) {
+	var page store.Page
+	where, args := listFilter(q)
+	order, cmp := "DESC", "<"
+	if q.Direction == store.Newer {
+		order, cmp = "ASC", ">"
+	}
+	query := `SELECT ` + conversationColumns + ` FROM conversations WHERE ` + where
+	if q.Cursor != nil {
+		var at int64
+		err := db.Read.QueryRowContext(ctx, db.q(
+			`SELECT last_message_at FROM conversations WHERE id = ? AND workspace_id = ?`),
+			q.Cursor.String(), q.WorkspaceID.String()).Scan(&at)
+		if errors.Is(err, sql.ErrNoRows) {
+			return page, fmt.Errorf("list conversations: %w", store.ErrCursorNotFound)
+		}
+		if err != nil {
+			return page, db.classify(fmt.Errorf("list conversations: find cursor: %w", err))
+		}
+		query += ` AND (last_message_at, id) ` + cmp + ` (?, ?)`
+		args = append(args, at, q.Cursor.String())
+	}
+	query += ` ORDER BY last_message_at ` + order + `, id ` + order + ` LIMIT ?`
+	args = append(args, q.Limit+1)
+
+	rows, err := db.Read.QueryContext(ctx, db.q(query), args...)
+	if err != nil {
+		return page, db.classify(fmt.Errorf("list conversations: %w", err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			return page, db.classify(fmt.Errorf("list conversations: %w", err))
+		}
+		page.Conversations = append(page.Conversations, c)
+	}
+	if err := rows.Err(); err != nil {
+		return page, db.classify(fmt.Errorf("list conversations: %w", err))
+	}
+	if len(page.Conversations) > q.Limit {
+		page.HasMore = true
+		page.Conversations = page.Conversations[:q.Limit]
+	}
+	if q.Direction == store.Newer {
+		cs := page.Conversations
+		for i, j := 0, len(cs)-1; i < j; i, j = i+1, j-1 {
+			cs[i], cs[j] = cs[j], cs[i]
+		}
+	}
+	if len(page.Conversations) == 0 {
+		return page, nil
+	}
+	first, last := page.Conversations[0], page.Conversations[len(page.Conversations)-1]
+	switch {
+	case q.Direction == store.Newer:
+		page.HasNewer = page.HasMore
+		page.HasOlder, err = db.exists(ctx, q, "<", last)
+	case q.Cursor != nil:
+		page.HasOlder = page.HasMore
+		page.HasNewer, err = db.exists(ctx, q, ">", first)
+	default: // the first page: nothing in the window is newer
+		page.HasOlder = page.HasMore
+	}
+	return page, err
+}
+
+// exists reports whether a conversation of the query's selection lies beyond c (cmp "<" for
+// older, ">" for newer).
+func (db *DB) exists(ctx context.Context, q store.ListQuery, cmp string, c store.Conversation) (bool, error) {
+	where, args := listFilter(q)
+	args = append(args, c.LastMessageAt, c.ID.String())
+	var one int
+	err := db.Read.QueryRowContext(ctx, db.q(`SELECT 1 FROM conversations WHERE `+where+
+		` AND (last_message_at, id) `+cmp+` (?, ?) LIMIT 1`), args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, db.classify(fmt.Errorf("list conversations: look beyond page: %w", err))
+	}
+	return true, nil
+}
+
+// ImportConversations implements store.Store.
+func (db *DB) ImportConversations(ctx context.Context, cs []store.Conversation) error {
+	insert := db.q(`INSERT INTO conversations (` + conversationColumns + `, deleted_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)`)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, insert)
+		if err != nil {
+			return db.classify(fmt.Errorf("prepare insert: %w", err))
+		}
+		defer stmt.Close()
+		for _, c := range cs {
+			var bot any
+			if c.BotID != nil {
+				bot = c.BotID.String()
+			}
+			var channel any
+			if c.Channel != nil {
+				channel = *c.Channel
+			}
+			if _, err := stmt.ExecContext(ctx, c.ID.String(), c.WorkspaceID.String(), bot, c.Source,
+				channel, c.CreatedAt, c.LastMessageAt, string(c.Body)); err != nil {
+				return db.classify(fmt.Errorf("insert conversation %s: %w", c.ID, err))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("import %d conversations: %w", len(cs), err)
+	}
+	return nil
+}
+
+// RestoreConversation implements store.Store.
+func (db *DB) RestoreConversation(ctx context.Context, workspaceID, id uuid.UUID) error {
+	res, err := db.Write.ExecContext(ctx, db.q(
+		`UPDATE conversations SET deleted_at = NULL WHERE id = ? AND workspace_id = ? AND deleted_at IS NOT NULL`),
+		id.String(), workspaceID.String())
+	if err != nil {
+		return db.classify(fmt.Errorf("restore conversation %s: %w", id, err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("restore conversation %s: %w", id, err)
+	} else if n == 0 {
+		return fmt.Errorf("restore conversation %s: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// PurgeDeleted implements store.Store.
+func (db *DB) PurgeDeleted(ctx context.Context, deletedBefore int64) (int64, error) {
+	res, err := db.Write.ExecContext(ctx, db.q(
+		`DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at < ?`), deletedBefore)
+	if err != nil {
+		return 0, db.classify(fmt.Errorf("purge deleted conversations: %w", err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("purge deleted conversations: %w", err)
+	}
+	return n, nil
+}
+
+// CountConversations implements store.Store.
+func (db *DB) CountConversations(ctx context.Context, workspaceID uuid.UUID) (int64, error) {
+	var n int64
+	err := db.Read.QueryRowContext(ctx, db.q(
+		`SELECT COUNT(*) FROM conversations WHERE workspace_id = ? AND deleted_at IS NULL`),
+		workspaceID.String()).Scan(&n)
+	if err != nil {
+		return 0, db.classify(fmt.Errorf("count conversations: %w", err))
+	}
+	return n, nil
+}
+
+// Ping implements store.Store.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.Read.PingContext(ctx); err != nil {
+		return db.classify(fmt.Errorf("ping: %w", err))
+	}
+	var one int
+	if err := db.Read.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return db.classify(fmt.Errorf("ping: %w", err))
+	}
+	return nil
+}
+
+// Close implements store.Store.
+func (db *DB) Close() error {
+	err := db.Read.Close()
+	if db.Write != db.Read {
+		err = errors.Join(err, db.Write.Close())
+	}
+	return err
+}
