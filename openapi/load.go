@@ -1,0 +1,99 @@
+package openapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/uuid"
+)
+
+// Load parses and validates Spec once and returns the shared document. Callers must not
+// modify it.
+var Load = sync.OnceValues(func() (*openapi3.T, error) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(Spec)
+	if err != nil {
+		return nil, fmt.Errorf("load openapi.yaml: %w", err)
+	}
+	if err := doc.Validate(context.Background(), openapi3.EnableSchemaFormatValidation()); err != nil {
+		return nil, fmt.Errorf("validate openapi.yaml: %w", err)
+	}
+	return doc, nil
+})
+
+// Formats is the schema validation option that checks the string formats the spec uses:
+// `uuid` (canonical 8-4-4-4-12 hex, any version) and `uri` (absolute).
+func Formats() openapi3.SchemaValidationOption {
+	return openapi3.WithStringFormatValidators(map[string]openapi3.StringFormatValidator{
+		"uuid": openapi3.NewCallbackValidator(func(s string) error {
+			if len(s) != 36 {
+				return fmt.Errorf("must be a UUID")
+			}
+			if _, err := uuid.Parse(s); err != nil {
+				return fmt.Errorf("must be a UUID")
+			}
+			return nil
+		}),
+		"uri": openapi3.NewCallbackValidator(func(s string) error {
+			u, err := url.Parse(s)
+			if err != nil || !u.IsAbs() {
+				return fmt.Errorf("must be an absolute URI")
+			}
+			return nil
+		}),
+	})
+}
+
+// Operation returns the operation with the given operationId, with its path and method.
+func Operation(doc *openapi3.T, operationID string) (path, method string, op *openapi3.Operation, err error) {
+	for p, item := range doc.Paths.Map() {
+		for m, o := range item.Operations() {
+			if o.OperationID == operationID {
+				return p, m, o, nil
+			}
+		}
+	}
+	return "", "", nil, fmt.Errorf("openapi.yaml has no operation %q", operationID)
+}
+
+// Extension decodes the operation's `x-` extension name into v; found is false when absent.
+func Extension(op *openapi3.Operation, name string, v any) (found bool, err error) {
+	raw, ok := op.Extensions[name]
+	if !ok {
+		return false, nil
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return true, fmt.Errorf("%s of %s: %w", name, op.OperationID, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return true, fmt.Errorf("%s of %s: %w", name, op.OperationID, err)
+	}
+	return true, nil
+}
+
+// MaxItems returns the maxItems of an array schema.
+func MaxItems(s *openapi3.SchemaRef) (int, error) {
+	if s == nil || s.Value == nil || s.Value.MaxItems == nil {
+		return 0, fmt.Errorf("schema has no maxItems")
+	}
+	return int(*s.Value.MaxItems), nil
+}
+
+// BulkDeleteMaxIDs is the most ids one bulk delete may carry: the spec's maxItems of
+// BulkDeleteRequest.ids.
+func BulkDeleteMaxIDs() (int, error) {
+	doc, err := Load()
+	if err != nil {
+		return 0, err
+	}
+	s, ok := doc.Components.Schemas["BulkDeleteRequest"]
+	if !ok || s.Value == nil || s.Value.Properties["ids"] == nil {
+		return 0, fmt.Errorf("openapi.yaml has no BulkDeleteRequest.ids")
+	}
+	return MaxItems(s.Value.Properties["ids"])
+}

@@ -1,0 +1,214 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/fini-oss/conversations/gen/api"
+	"github.com/fini-oss/conversations/gen/apiserver"
+	"github.com/fini-oss/conversations/server/store"
+)
+
+// Handlers implements the generated strict server over a Store. Every operation of the spec
+// must be implemented: a new one is a compile error here until it is.
+type Handlers struct {
+	store store.Store
+	rules listRules
+	now   func() time.Time
+}
+
+var _ apiserver.StrictServerInterface = (*Handlers)(nil)
+
+// principal returns the authenticated caller; the validator guarantees one on every secured
+// operation, so its absence is a wiring bug.
+func principal(ctx context.Context) (Principal, error) {
+	p, ok := PrincipalFrom(ctx)
+	if !ok {
+		return p, errors.New("no principal on a secured operation")
+	}
+	return p, nil
+}
+
+// DeleteConversation implements the seed: a soft, idempotent delete that answers the same
+// whether or not the id named a live conversation of the workspace.
+func (h *Handlers) DeleteConversation(ctx context.Context, req apiserver.DeleteConversationRequestObject) (apiserver.DeleteConversationResponseObject, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.store.DeleteConversation(ctx, p.WorkspaceID, req.ID); err != nil {
+		return nil, err
+	}
+	return apiserver.DeleteConversation200JSONResponse{Success: true}, nil
+}
+
+// BulkDeleteConversations deletes all the ids or, when any is inaccessible, none (406).
+func (h *Handlers) BulkDeleteConversations(ctx context.Context, req apiserver.BulkDeleteConversationsRequestObject) (apiserver.BulkDeleteConversationsResponseObject, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = h.store.BulkDeleteConversations(ctx, p.WorkspaceID, req.Body.IDs)
+	var na *store.NotAccessibleError
+	if errors.As(err, &na) {
+		ids := make([]string, len(na.IDs))
+		for i, id := range na.IDs {
+			ids[i] = id.String()
+		}
+		return apiserver.BulkDeleteConversations406JSONResponse{
+			StatusCode: http.StatusNotAcceptable,
+			Message:    "Some interactions were not found or are not accessible: " + strings.Join(ids, ", "),
+			Error:      http.StatusText(http.StatusNotAcceptable),
+			IDs:        na.IDs,
+		}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return apiserver.BulkDeleteConversations200JSONResponse{SuccessJSONResponse: apiserver.SuccessJSONResponse{Success: true}}, nil
+}
+
+// GetConversation returns the stored conversation as it was imported; 404 for a missing,
+// deleted or other workspace's id alike.
+func (h *Handlers) GetConversation(ctx context.Context, req apiserver.GetConversationRequestObject) (apiserver.GetConversationResponseObject, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.store.GetConversation(ctx, p.WorkspaceID, req.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return apiserver.GetConversation404JSONResponse(envelope(http.StatusNotFound, "Conversation not found")), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return rawConversation(c.Body), nil
+}
+
+// ListConversations returns one page of the window, newest first.
+func (h *Handlers) ListConversations(ctx context.Context, req apiserver.ListConversationsRequestObject) (apiserver.ListConversationsResponseObject, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q, msg := h.listQuery(p.WorkspaceID, req.Params)
+	if msg != "" {
+		return apiserver.ListConversations400JSONResponse{BadRequestJSONResponse: apiserver.BadRequestJSONResponse(envelope(http.StatusBadRequest, msg))}, nil
+	}
+	page, err := h.store.ListConversations(ctx, q)
+	if errors.Is(err, store.ErrCursorNotFound) {
+		return apiserver.ListConversations400JSONResponse{BadRequestJSONResponse: apiserver.BadRequestJSONResponse(envelope(http.StatusBadRequest,
+			`Invalid parameter "cursor" in query: no conversation of this workspace has this id; start again without a cursor`))}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return rawPage(page), nil
+}
+
+// listQuery applies the spec's defaults and the rules a schema cannot state; msg is the
+// client's error, empty when the query is fine.
+func (h *Handlers) listQuery(workspace uuid.UUID, params api.ListConversationsParams) (q store.ListQuery, msg string) {
+	now := h.now().UnixMilli()
+	q = store.ListQuery{WorkspaceID: workspace, Until: now, Limit: h.rules.defaultLimit, Cursor: params.Cursor, BotID: params.BotID}
+	if params.Until != nil {
+		q.Until = *params.Until
+	}
+	q.Since = q.Until - h.rules.defaultWindow.Milliseconds()
+	if params.Since != nil {
+		q.Since = *params.Since
+	}
+	if q.Since >= q.Until {
+		return q, `Invalid window: "since" must be earlier than "until"`
+	}
+	if q.Until-q.Since > h.rules.maxWindow.Milliseconds() {
+		return q, fmt.Sprintf(`Invalid window: from "since" to "until" may span at most %s days`,
+			strconv.FormatFloat(h.rules.maxWindow.Hours()/24, 'f', -1, 64))
+	}
+	if params.Limit != nil {
+		q.Limit = *params.Limit
+	}
+	if params.Direction != nil && *params.Direction == api.PageDirectionPrevious {
+		if params.Cursor == nil {
+			return q, `Invalid parameter "direction" in query: "previous" needs a cursor`
+		}
+		q.Direction = store.Newer
+	}
+	if q.Sources, msg = splitList("source", params.Source, h.rules.maxFilterValues); msg != "" {
+		return q, msg
+	}
+	q.Channels, msg = splitList("channel", params.Channel, h.rules.maxFilterValues)
+	return q, msg
+}
+
+// splitList accepts both `name=a,b` and `name=a&name=b`, and any mix of the two.
+func splitList(name string, values *[]string, maxValues int) ([]string, string) {
+	if values == nil {
+		return nil, ""
+	}
+	var out []string
+	for _, v := range *values {
+		for part := range strings.SplitSeq(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				return nil, fmt.Sprintf("Invalid parameter %q in query: empty value", name)
+			}
+			out = append(out, part)
+			if len(out) > maxValues {
+				return nil, fmt.Sprintf("Invalid parameter %q in query: at most %d values", name, maxValues)
+			}
+		}
+	}
+	return out, ""
+}
+
+// rawConversation is a stored PublicConversation sent as stored: it was validated against
+// the spec on import, and is validated again on the way out.
+type rawConversation []byte
+
+func (r rawConversation) VisitGetConversationResponse(w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(r)
+	return err
+}
+
+// rawPage writes a ConversationPage around stored conversations without decoding them.
+type rawPage store.Page
+
+func (p rawPage) VisitListConversationsResponse(w http.ResponseWriter) error {
+	var b bytes.Buffer
+	b.WriteString(`{"interactions":[`)
+	for i, c := range p.Conversations {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(c.Body)
+	}
+	fmt.Fprintf(&b, `],"hasMore":%t,"nextCursor":`, p.HasMore)
+	cs := p.Conversations
+	writeCursor(&b, len(cs) > 0 && p.HasOlder, cs, len(cs)-1)
+	b.WriteString(`,"prevCursor":`)
+	writeCursor(&b, len(cs) > 0 && p.HasNewer, cs, 0)
+	b.WriteString("}\n")
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, err := b.WriteTo(w)
+	return err
+}
+
+func writeCursor(b *bytes.Buffer, ok bool, cs []store.Conversation, i int) {
+	if !ok {
+		b.WriteString("null")
+		return
+	}
+	b.WriteString(`"` + cs[i].ID.String() + `"`)
+}

@@ -1,0 +1,306 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+func TestDeleteConversation(t *testing.T) {
+	e := newTestServer(t)
+	id := e.A.ConversationIDs[0]
+	e.do("GET", convPath(id), e.A.Key, "").expect(t, 200, "")
+
+	e.do("DELETE", convPath(id), e.A.Key, "").expect(t, 200, success)
+	e.do("GET", convPath(id), e.A.Key, "").expect(t, 404, errBody(404, "Conversation not found"))
+	// Idempotent, and the same answer for ids that never existed or belong to B.
+	e.do("DELETE", convPath(id), e.A.Key, "").expect(t, 200, success)
+	e.do("DELETE", convPath(uuid.New()), e.A.Key, "").expect(t, 200, success)
+	foreign := e.B.ConversationIDs[0]
+	e.do("DELETE", convPath(foreign), e.A.Key, "").expect(t, 200, success)
+	e.do("GET", convPath(foreign), e.B.Key, "").expect(t, 200, "")
+
+	e.do("DELETE", convPath("not-a-uuid"), e.A.Key, "").
+		expect(t, 400, errBody(400, `Invalid parameter "id" in path: must be a UUID`))
+}
+
+func TestBulkDeleteConversations(t *testing.T) {
+	e := newTestServer(t)
+	ids := e.A.ConversationIDs
+	body := func(ids ...any) string {
+		b, _ := json.Marshal(map[string]any{"ids": ids})
+		return string(b)
+	}
+
+	t.Run("all or nothing", func(t *testing.T) {
+		unknown, foreign := uuid.New(), e.B.ConversationIDs[1]
+		want := fmt.Sprintf(`{"statusCode":406,"message":"Some interactions were not found or are not accessible: %s, %s","error":"Not Acceptable","ids":[%q,%q]}`,
+			unknown, foreign, unknown, foreign)
+		e.do("DELETE", listPath, e.A.Key, body(ids[1], unknown, ids[2], foreign)).expect(t, 406, want)
+		e.do("GET", convPath(ids[1]), e.A.Key, "").expect(t, 200, "")
+		e.do("GET", convPath(foreign), e.B.Key, "").expect(t, 200, "")
+
+		e.do("DELETE", listPath, e.A.Key, body(ids[1], ids[2])).expect(t, 200, success)
+		e.do("GET", convPath(ids[1]), e.A.Key, "").expect(t, 404, "")
+		// Already deleted now: refused, by name.
+		e.do("DELETE", listPath, e.A.Key, body(ids[2], ids[3])).expect(t, 406, fmt.Sprintf(
+			`{"statusCode":406,"message":"Some interactions were not found or are not accessible: %s","error":"Not Acceptable","ids":[%q]}`, ids[2], ids[2]))
+		e.do("GET", convPath(ids[3]), e.A.Key, "").expect(t, 200, "")
+	})
+
+	fiftyOne := make([]any, 51)
+	for i := range fiftyOne {
+		fiftyOne[i] = uuid.New()
+	}
+	tests := []struct {
+		name, contentType, body string
+		status                  int
+		message                 string
+	}{
+		{"no body", "", "", 400, "Request body is required"},
+		{"malformed", "application/json", `{"ids": [`, 400, "Request body is not valid JSON"},
+		{"ids missing", "application/json", `{}`, 400, `Invalid request body: property "ids" is missing`},
+		{"empty", "application/json", `{"ids":[]}`, 400, "Invalid request body: ids: minimum number of items is 1"},
+		{"51 ids", "application/json", body(fiftyOne...), 400, "Invalid request body: ids: maximum number of items is 50"},
+		{"duplicates", "application/json", body(ids[5], ids[5]), 400, "Invalid request body: ids: duplicate items found"},
+		{"not a uuid", "application/json", body(ids[5], "nope"), 400, "Invalid request body: ids.1: must be a UUID"},
+		{"ids not array", "application/json", `{"ids":"x"}`, 400, "Invalid request body: ids: must be an array"},
+		{"not json", "text/plain", body(ids[5]), 415, "Content-Type must be application/json"},
+		{"too large", "application/json", `{"ids":["` + strings.Repeat("a", 70000) + `"]}`, 413, "Request body is larger than 65536 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("DELETE", e.url+listPath, strings.NewReader(tt.body))
+			req.Header.Set("Authorization", "Bearer "+e.A.Key)
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			e.send(req).expect(t, tt.status, errBody(tt.status, tt.message))
+		})
+	}
+	e.do("GET", convPath(ids[5]), e.A.Key, "").expect(t, 200, "")
+}
+
+func TestGetConversation(t *testing.T) {
+	e := newTestServer(t)
+	id := e.A.ConversationIDs[3]
+	r := e.do("GET", convPath(id), e.A.Key, "")
+	r.expect(t, 200, "")
+	var c map[string]any
+	if err := json.Unmarshal([]byte(r.body), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c["id"] != id.String() || c["events"] == nil || c["userAttributes"] == nil {
+		t.Errorf("get = %s", r.body)
+	}
+	if _, ok := c["botId"]; ok {
+		t.Error("botId leaked into the public payload")
+	}
+	for _, other := range []string{e.B.ConversationIDs[0].String(), uuid.NewString()} {
+		e.do("GET", convPath(other), e.A.Key, "").expect(t, 404, errBody(404, "Conversation not found"))
+	}
+	e.do("GET", convPath("123"), e.A.Key, "").expect(t, 400, errBody(400, `Invalid parameter "id" in path: must be a UUID`))
+}
+
+type page struct {
+	Interactions []struct {
+		ID     string `json:"id"`
+		Source string `json:"source"`
+	} `json:"interactions"`
+	HasMore    bool    `json:"hasMore"`
+	NextCursor *string `json:"nextCursor"`
+	PrevCursor *string `json:"prevCursor"`
+}
+
+func (e *env) list(t *testing.T, key string, q url.Values) page {
+	t.Helper()
+	r := e.do("GET", listPath+"?"+q.Encode(), key, "")
+	r.expect(t, 200, "")
+	var p page
+	if err := json.Unmarshal([]byte(r.body), &p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func ids(p page) []string {
+	var out []string
+	for _, c := range p.Interactions {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+func TestListConversations(t *testing.T) {
+	e := newTestServer(t)
+	all := e.list(t, e.A.Key, url.Values{"limit": {"100"}})
+	if len(all.Interactions) != 30 || all.HasMore || all.NextCursor != nil || all.PrevCursor != nil {
+		t.Fatalf("default window: %d conversations, hasMore %v", len(all.Interactions), all.HasMore)
+	}
+
+	// Follow nextCursor to the end, then prevCursor back.
+	var walked []string
+	var pages []page
+	q := url.Values{"limit": {"7"}}
+	for {
+		p := e.list(t, e.A.Key, q)
+		pages = append(pages, p)
+		walked = append(walked, ids(p)...)
+		if p.NextCursor == nil {
+			break
+		}
+		q = url.Values{"limit": {"7"}, "cursor": {*p.NextCursor}, "direction": {"next"}}
+	}
+	if !slices.Equal(walked, ids(all)) {
+		t.Fatalf("walking nextCursor saw %d, want the %d of one big page in the same order", len(walked), len(ids(all)))
+	}
+	last := pages[len(pages)-1]
+	back := e.list(t, e.A.Key, url.Values{"limit": {"7"}, "cursor": {*last.PrevCursor}, "direction": {"previous"}})
+	if !slices.Equal(ids(back), ids(pages[len(pages)-2])) || back.NextCursor == nil {
+		t.Errorf("previous page = %v, want %v", ids(back), ids(pages[len(pages)-2]))
+	}
+
+	// source in both forms, and mixed.
+	var widgets []string
+	for _, c := range all.Interactions {
+		if c.Source == "widget" || c.Source == "api" {
+			widgets = append(widgets, c.ID)
+		}
+	}
+	for _, raw := range []string{"source=widget,api", "source=widget&source=api", "source=api&source=widget"} {
+		r := e.do("GET", listPath+"?limit=100&"+raw, e.A.Key, "")
+		r.expect(t, 200, "")
+		var p page
+		_ = json.Unmarshal([]byte(r.body), &p)
+		if !slices.Equal(ids(p), widgets) {
+			t.Errorf("%s: %d conversations, want %d", raw, len(p.Interactions), len(widgets))
+		}
+	}
+	if p := e.list(t, e.A.Key, url.Values{"channel": {"email"}}); len(p.Interactions) != 0 {
+		t.Errorf("channel=email: %v", ids(p))
+	}
+	if p := e.list(t, e.A.Key, url.Values{"botId": {uuid.NewString()}}); len(p.Interactions) != 0 {
+		t.Errorf("unknown bot: %v", ids(p))
+	}
+
+	// A deleted conversation drops out at once.
+	e.do("DELETE", convPath(all.Interactions[0].ID), e.A.Key, "").expect(t, 200, success)
+	if p := e.list(t, e.A.Key, url.Values{"limit": {"100"}}); len(p.Interactions) != 29 || p.Interactions[0].ID == all.Interactions[0].ID {
+		t.Errorf("after delete: %d conversations", len(p.Interactions))
+	}
+	// Workspace B sees only its own.
+	if p := e.list(t, e.B.Key, url.Values{"limit": {"100"}}); len(p.Interactions) != 10 {
+		t.Errorf("workspace B lists %d, want 10", len(p.Interactions))
+	}
+
+	now := time.Now().UnixMilli()
+	day := int64(24 * time.Hour / time.Millisecond)
+	bad := []struct {
+		query, message string
+	}{
+		{"limit=0", `Invalid parameter "limit" in query: number must be at least 1`},
+		{"limit=101", `Invalid parameter "limit" in query: number must be at most 100`},
+		{"limit=abc", `Invalid parameter "limit" in query: must be an integer`},
+		{"limit=5&limit=6", `Invalid parameter "limit" in query: given more than once`},
+		{"direction=sideways", `Invalid parameter "direction" in query: value is not one of the allowed values ["next","previous"]`},
+		{"direction=previous", `Invalid parameter "direction" in query: "previous" needs a cursor`},
+		{"cursor=nope", `Invalid parameter "cursor" in query: must be a UUID`},
+		{"cursor=" + uuid.NewString(), `Invalid parameter "cursor" in query: no conversation of this workspace has this id; start again without a cursor`},
+		{"cursor=" + e.B.ConversationIDs[0].String(), `Invalid parameter "cursor" in query: no conversation of this workspace has this id; start again without a cursor`},
+		{"botId=7", `Invalid parameter "botId" in query: must be a UUID`},
+		{fmt.Sprintf("since=%d&until=%d", now, now), `Invalid window: "since" must be earlier than "until"`},
+		{fmt.Sprintf("since=%d&until=%d", now-91*day, now), `Invalid window: from "since" to "until" may span at most 90 days`},
+		{"since=-1", `Invalid parameter "since" in query: number must be at least 0`},
+		{"source=", `Invalid parameter "source" in query: must not be empty`},
+		{"source=a,,b", `Invalid parameter "source" in query: empty value`},
+		{"source=" + strings.Repeat("s,", 20) + "s", `Invalid parameter "source" in query: at most 20 values`},
+		{"source=s" + strings.Repeat("&source=s", 20), `Invalid parameter "source" in query: maximum number of items is 20`},
+	}
+	for _, tt := range bad {
+		t.Run(tt.query, func(t *testing.T) {
+			e.do("GET", listPath+"?"+tt.query, e.A.Key, "").expect(t, 400, errBody(400, tt.message))
+		})
+	}
+}
+
+// TestAuthMatrix runs every operation with every kind of key.
+func TestAuthMatrix(t *testing.T) {
+	e := newTestServer(t)
+	malformed := "fini_short"
+	unknown := "fini_" + strings.Repeat("A", 43)
+	ops := []struct {
+		method, path, body, scope string
+		ok                        int
+	}{
+		{"DELETE", convPath(e.A.ConversationIDs[10]), "", "write", 200},
+		{"DELETE", listPath, fmt.Sprintf(`{"ids":[%q]}`, e.A.ConversationIDs[11]), "write", 200},
+		{"GET", convPath(e.A.ConversationIDs[12]), "", "read", 200},
+		{"GET", listPath, "", "read", 200},
+	}
+	for _, op := range ops {
+		wrong, right := e.writeKey, e.readKey
+		if op.scope == "write" {
+			wrong, right = e.readKey, e.writeKey
+		}
+		cases := []struct {
+			name, key string
+			status    int
+			body      string
+		}{
+			{"no key", "", 401, unauthorized},
+			{"malformed", malformed, 401, unauthorized},
+			{"unknown", unknown, 401, unauthorized},
+			{"revoked", e.revokedKey, 401, unauthorized},
+			{"wrong scope", wrong, 403, forbidden},
+			{"right scope", right, op.ok, ""},
+		}
+		for _, c := range cases {
+			t.Run(op.method+" "+op.path[:20]+" "+c.name, func(t *testing.T) {
+				e.do(op.method, op.path, c.key, op.body).expect(t, c.status, c.body)
+			})
+		}
+	}
+	// Not a Bearer header at all.
+	req, _ := http.NewRequest("GET", e.url+listPath, nil)
+	req.Header.Set("Authorization", "Basic "+e.readKey)
+	e.send(req).expect(t, 401, unauthorized)
+}
+
+func TestServiceRoutes(t *testing.T) {
+	e := newTestServer(t)
+	e.do("GET", "/nope", "", "").expect(t, 404, errBody(404, "No such route"))
+	e.do("PUT", listPath, e.A.Key, "").expect(t, 405, errBody(405, "Method not allowed on this route"))
+	e.do("GET", "/healthz", "", "").expect(t, 200, `{"status":"ok"}`)
+	e.do("GET", "/readyz", "", "").expect(t, 200, `{"status":"ready"}`)
+	if r := e.do("GET", "/openapi.yaml", "", ""); r.status != 200 || !strings.HasPrefix(r.body, "openapi: 3.0.3") {
+		t.Errorf("/openapi.yaml: %d %.40q", r.status, r.body)
+	}
+
+	req, _ := http.NewRequest("GET", e.url+listPath, nil)
+	req.Header.Set("X-Request-Id", "trace-123")
+	if r := e.send(req); r.header.Get("X-Request-Id") != "trace-123" {
+		t.Errorf("request id not echoed: %q", r.header.Get("X-Request-Id"))
+	}
+	req.Header.Set("X-Request-Id", strings.Repeat("x", 500))
+	if got := e.send(req).header.Get("X-Request-Id"); len(got) != 36 {
+		t.Errorf("an over-long request id should be replaced, got %q", got)
+	}
+
+	r := e.do("GET", "/metrics", "", "")
+	for _, want := range []string{`fini_http_requests_total{operation="listConversations",status="401"}`,
+		`fini_validation_failures_total{kind="request"}`, "fini_http_request_duration_seconds"} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(r.body, e.A.Key) {
+		t.Error("a key leaked into /metrics")
+	}
+}

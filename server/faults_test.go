@@ -1,0 +1,89 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/fini-oss/conversations/server"
+	"github.com/fini-oss/conversations/server/store"
+)
+
+// brokenStore fails every conversation call the way a dying database would, with internals
+// in the error that must never reach a client.
+type brokenStore struct{ store.Store }
+
+var errDisk = errors.New(`sqlite: disk I/O error near "UPDATE conversations SET deleted_at"`)
+
+func (brokenStore) DeleteConversation(context.Context, uuid.UUID, uuid.UUID) error { return errDisk }
+func (brokenStore) BulkDeleteConversations(context.Context, uuid.UUID, []uuid.UUID) error {
+	return errDisk
+}
+func (brokenStore) GetConversation(context.Context, uuid.UUID, uuid.UUID) (store.Conversation, error) {
+	return store.Conversation{}, errDisk
+}
+func (brokenStore) ListConversations(context.Context, store.ListQuery) (store.Page, error) {
+	return store.Page{}, errDisk
+}
+
+func TestStorageFailureIs500WithoutInternals(t *testing.T) {
+	e := newTestServerMode(t, server.Enforce, func(s store.Store) store.Store { return brokenStore{s} })
+	id := e.A.ConversationIDs[0]
+	for _, r := range []response{
+		e.do("DELETE", convPath(id), e.A.Key, ""),
+		e.do("DELETE", listPath, e.A.Key, fmt.Sprintf(`{"ids":[%q]}`, id)),
+		e.do("GET", convPath(id), e.A.Key, ""),
+		e.do("GET", listPath, e.A.Key, ""),
+	} {
+		r.expect(t, 500, internalError)
+		if strings.Contains(r.body, "sqlite") || r.header.Get("X-Request-Id") == "" {
+			t.Errorf("500 leaks internals or lacks a request id: %s", r.body)
+		}
+	}
+}
+
+// leakyStore returns a conversation with a field the spec does not have.
+type leakyStore struct{ store.Store }
+
+func (s leakyStore) GetConversation(ctx context.Context, ws, id uuid.UUID) (store.Conversation, error) {
+	c, err := s.Store.GetConversation(ctx, ws, id)
+	c.Body = append([]byte(`{"internalNote":"customer is angry",`), c.Body[1:]...)
+	return c, err
+}
+
+func TestResponseValidationModes(t *testing.T) {
+	leaky := func(s store.Store) store.Store { return leakyStore{s} }
+	tests := []struct {
+		mode   server.ValidationMode
+		status int
+		leaks  bool
+	}{
+		{server.Enforce, 500, false},
+		{server.Report, 200, true},
+		{server.Off, 200, true},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.mode), func(t *testing.T) {
+			e := newTestServerMode(t, tt.mode, leaky)
+			r := e.do("GET", convPath(e.A.ConversationIDs[0]), e.A.Key, "")
+			if r.status != tt.status || strings.Contains(r.body, "internalNote") != tt.leaks {
+				t.Fatalf("%s: status %d body %.80s", tt.mode, r.status, r.body)
+			}
+			if tt.mode == server.Enforce {
+				r.expect(t, 500, internalError)
+			}
+			m := e.do("GET", "/metrics", "", "").body
+			counted := strings.Contains(m, `fini_validation_failures_total{kind="response"} 1`)
+			if counted != (tt.mode != server.Off) {
+				t.Errorf("response validation failure counted = %v in mode %s", counted, tt.mode)
+			}
+		})
+	}
+	if _, err := server.ParseValidationMode("strict"); err == nil {
+		t.Error("unknown mode accepted")
+	}
+}

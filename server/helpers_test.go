@@ -1,0 +1,239 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/fini-oss/conversations/openapi"
+	"github.com/fini-oss/conversations/server"
+	"github.com/fini-oss/conversations/server/apikey"
+	"github.com/fini-oss/conversations/server/demo"
+	"github.com/fini-oss/conversations/server/store"
+	"github.com/fini-oss/conversations/server/store/sqlite"
+)
+
+// coverage records every (operation, status) that left the server after validation.
+var coverage = struct {
+	sync.Mutex
+	seen map[string]int
+}{seen: map[string]int{}}
+
+func record(op string, status int) {
+	coverage.Lock()
+	coverage.seen[fmt.Sprintf("%s %d", op, status)]++
+	coverage.Unlock()
+}
+
+// TestMain fails the run when a status the spec documents was never produced and validated,
+// or one it does not document was produced.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 && !testing.Short() && os.Getenv("FINI_SKIP_COVERAGE") == "" {
+		if err := checkCoverage(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func checkCoverage() error {
+	doc, err := openapi.Load()
+	if err != nil {
+		return err
+	}
+	var documented []string
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for code := range op.Responses.Map() {
+				documented = append(documented, op.OperationID+" "+code)
+			}
+		}
+	}
+	sort.Strings(documented)
+	var missing, extra []string
+	fmt.Println("spec coverage (operation status: responses produced and validated):")
+	for _, k := range documented {
+		fmt.Printf("  %-32s %5d\n", k, coverage.seen[k])
+		if coverage.seen[k] == 0 {
+			missing = append(missing, k)
+		}
+	}
+	for k := range coverage.seen {
+		if !slices.Contains(documented, k) {
+			extra = append(extra, k)
+		}
+	}
+	if len(missing)+len(extra) > 0 {
+		return fmt.Errorf("spec coverage gate: never produced: %v; produced but undocumented: %v", missing, extra)
+	}
+	return nil
+}
+
+// env is one server on a fresh SQLite file, with two workspaces and keys of every kind.
+type env struct {
+	t     *testing.T
+	url   string
+	store store.Store
+	// A is the demo workspace; B another tenant with its own conversations.
+	A, B demo.Result
+	// keys of workspace A
+	readKey, writeKey, revokedKey string
+}
+
+func newTestServer(t *testing.T) *env {
+	return newTestServerMode(t, server.Enforce, nil)
+}
+
+func newTestServerMode(t *testing.T, mode server.ValidationMode, wrap func(store.Store) store.Store) *env {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	e := &env{t: t, store: db}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	now := time.Now()
+	if e.A, err = demo.Seed(ctx, db, 30, now, rnd); err != nil {
+		t.Fatal(err)
+	}
+	if e.B, err = demo.Seed(ctx, db, 10, now, rnd); err != nil {
+		t.Fatal(err)
+	}
+	e.readKey = e.mustKey(e.A.WorkspaceID, "read")
+	e.writeKey = e.mustKey(e.A.WorkspaceID, "write")
+	e.revokedKey = e.mustKey(e.A.WorkspaceID, "read", "write")
+	k, err := db.APIKeyByHash(ctx, apikey.Hash(e.revokedKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RevokeAPIKey(ctx, k.ID, now.UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	var s store.Store = db
+	if wrap != nil {
+		s = wrap(db)
+	}
+	srv, err := server.New(server.Config{
+		Store: s, ResponseValidation: mode, OnResponse: record,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	e.url = hs.URL
+	return e
+}
+
+func (e *env) mustKey(ws uuid.UUID, scopes ...string) string {
+	e.t.Helper()
+	key, hash, err := apikey.Generate()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.store.CreateAPIKey(context.Background(), store.APIKey{ID: uuid.New(), WorkspaceID: ws,
+		Name: strings.Join(scopes, "+"), Scopes: scopes, Hash: hash, CreatedAt: time.Now().UnixMilli()}); err != nil {
+		e.t.Fatal(err)
+	}
+	return key
+}
+
+// response is what a request got back.
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// do sends a request with the key (none when empty) and a JSON body (none when empty).
+func (e *env) do(method, path, key, body string) response {
+	e.t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.url+path, r)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return e.send(req)
+}
+
+func (e *env) send(req *http.Request) response {
+	e.t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: string(b)}
+}
+
+// expect checks the status and, unless want is empty, that the body equals want as JSON.
+func (r response) expect(t *testing.T, status int, want string) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status = %d, want %d; body %s", r.status, status, r.body)
+	}
+	if want == "" {
+		return
+	}
+	var got, exp any
+	if err := json.Unmarshal([]byte(r.body), &got); err != nil {
+		t.Fatalf("body %q is not JSON: %v", r.body, err)
+	}
+	if err := json.Unmarshal([]byte(want), &exp); err != nil {
+		t.Fatalf("want %q is not JSON: %v", want, err)
+	}
+	gb, _ := json.Marshal(got)
+	eb, _ := json.Marshal(exp)
+	if string(gb) != string(eb) {
+		t.Fatalf("body = %s\nwant   %s", gb, eb)
+	}
+}
+
+func errBody(status int, message string) string {
+	b, _ := json.Marshal(map[string]any{"statusCode": status, "message": message, "error": http.StatusText(status)})
+	return string(b)
+}
+
+const (
+	success       = `{"success":true}`
+	unauthorized  = `{"statusCode":401,"message":"Invalid or revoked API key","error":"Unauthorized"}`
+	forbidden     = `{"statusCode":403,"message":"API key does not have the required scope for this operation","error":"Forbidden"}`
+	internalError = `{"statusCode":500,"message":"Internal server error","error":"Internal Server Error"}`
+)
+
+func convPath(id any) string { return fmt.Sprintf("/v2/hc-interactions/%v/public", id) }
+
+const listPath = "/v2/hc-interactions/public"

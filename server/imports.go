@@ -1,0 +1,177 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/uuid"
+
+	"github.com/fini-oss/conversations/gen/api"
+	"github.com/fini-oss/conversations/openapi"
+	"github.com/fini-oss/conversations/server/store"
+)
+
+// MaxImportLineBytes bounds one JSON line of an import.
+const MaxImportLineBytes = 16 << 20
+
+// Importer turns JSON Lines of PublicConversation (plus an optional botId) into stored
+// conversations, validating each line against the spec's schema.
+type Importer struct {
+	schema *openapi3.Schema
+}
+
+// NewImporter prepares the PublicConversation schema of the spec.
+func NewImporter() (*Importer, error) {
+	doc, err := openapi.Load()
+	if err != nil {
+		return nil, err
+	}
+	ref, ok := doc.Components.Schemas["PublicConversation"]
+	if !ok || ref.Value == nil {
+		return nil, errors.New("openapi.yaml has no PublicConversation schema")
+	}
+	return &Importer{schema: ref.Value}, nil
+}
+
+// Parse validates one line and returns the conversation to store in workspace.
+func (im *Importer) Parse(workspace uuid.UUID, line []byte) (store.Conversation, error) {
+	var c store.Conversation
+	var generic any
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if err := dec.Decode(&generic); err != nil {
+		return c, fmt.Errorf("not valid JSON: %w", err)
+	}
+	if dec.More() {
+		return c, errors.New("more than one JSON value on the line")
+	}
+	obj, ok := generic.(map[string]any)
+	if !ok {
+		return c, errors.New("not a JSON object")
+	}
+	var botID *uuid.UUID
+	if raw, ok := obj["botId"]; ok {
+		delete(obj, "botId")
+		if raw != nil {
+			s, _ := raw.(string)
+			id, err := uuid.Parse(s)
+			if err != nil || len(s) != 36 {
+				return c, errors.New("botId: must be a UUID or null")
+			}
+			botID = &id
+		}
+	}
+	if err := im.schema.VisitJSON(obj, openapi.Formats(), openapi3.MultiErrors()); err != nil {
+		return c, describeSchemaErrors(err)
+	}
+	var pc api.PublicConversation
+	if err := json.Unmarshal(line, &pc); err != nil {
+		return c, fmt.Errorf("decode conversation: %w", err)
+	}
+	body, err := json.Marshal(pc)
+	if err != nil {
+		return c, fmt.Errorf("encode conversation: %w", err)
+	}
+	last := pc.CreatedAt
+	for _, e := range pc.Events {
+		last = max(last, e.CreatedAt)
+	}
+	return store.Conversation{
+		ID: pc.ID, WorkspaceID: workspace, BotID: botID, Source: pc.Source, Channel: pc.Channel,
+		CreatedAt: pc.CreatedAt, LastMessageAt: last, Body: body,
+	}, nil
+}
+
+// describeSchemaErrors names the first few fields that break the schema, and the rule.
+func describeSchemaErrors(err error) error {
+	var errs []error
+	var me openapi3.MultiError
+	if errors.As(err, &me) {
+		errs = me
+	} else {
+		errs = []error{err}
+	}
+	var b bytes.Buffer
+	for i, e := range errs {
+		if i == 3 {
+			fmt.Fprintf(&b, "; and %d more", len(errs)-3)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		var se *openapi3.SchemaError
+		if errors.As(e, &se) {
+			field := "(root)"
+			if p := se.JSONPointer(); len(p) > 0 {
+				field = joinPointer(p)
+			}
+			fmt.Fprintf(&b, "%s: %s", field, schemaRule(se))
+			continue
+		}
+		b.WriteString(e.Error())
+	}
+	return errors.New(b.String())
+}
+
+func joinPointer(p []string) string {
+	var b bytes.Buffer
+	for i, s := range p {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+// LineError is an import failure on one line of the input.
+type LineError struct {
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *LineError) Unwrap() error { return e.Err }
+
+// Import reads JSON Lines from r and stores them all in one transaction, or nothing: a bad
+// line is a *LineError naming its number. Blank lines are skipped. It returns the count.
+func (im *Importer) Import(ctx context.Context, s store.Store, workspace uuid.UUID, r io.Reader) (int, error) {
+	if _, err := s.GetWorkspace(ctx, workspace); err != nil {
+		return 0, fmt.Errorf("import: %w", err)
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), MaxImportLineBytes)
+	var cs []store.Conversation
+	seen := map[uuid.UUID]int{}
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		c, err := im.Parse(workspace, line)
+		if err != nil {
+			return 0, &LineError{Line: n, Err: err}
+		}
+		if first, dup := seen[c.ID]; dup {
+			return 0, &LineError{Line: n, Err: fmt.Errorf("conversation %s already on line %d", c.ID, first)}
+		}
+		seen[c.ID] = n
+		cs = append(cs, c)
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("import: read input: %w", err)
+	}
+	if len(cs) == 0 {
+		return 0, nil
+	}
+	if err := s.ImportConversations(ctx, cs); err != nil {
+		return 0, err
+	}
+	return len(cs), nil
+}
