@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -96,4 +98,26 @@ func BulkDeleteMaxIDs() (int, error) {
 		return 0, fmt.Errorf("openapi.yaml has no BulkDeleteRequest.ids")
 	}
 	return MaxItems(s.Value.Properties["ids"])
+}
+
+// Scopes returns every scope that some operation requires (x-required-scopes), sorted: the
+// scopes a key may be given.
+func Scopes() ([]string, error) {
+	doc, err := Load()
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			var scopes []string
+			if _, err := Extension(op, "x-required-scopes", &scopes); err != nil {
+				return nil, err
+			}
+			for _, s := range scopes {
+				seen[s] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(seen)), nil
 }

@@ -107,27 +107,12 @@ func describeSchemaErrors(err error) error {
 		}
 		var se *openapi3.SchemaError
 		if errors.As(e, &se) {
-			field := "(root)"
-			if p := se.JSONPointer(); len(p) > 0 {
-				field = joinPointer(p)
-			}
-			fmt.Fprintf(&b, "%s: %s", field, schemaRule(se))
+			b.WriteString(describeSchemaError(se))
 			continue
 		}
 		b.WriteString(e.Error())
 	}
 	return errors.New(b.String())
-}
-
-func joinPointer(p []string) string {
-	var b bytes.Buffer
-	for i, s := range p {
-		if i > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(s)
-	}
-	return b.String()
 }
 
 // LineError is an import failure on one line of the input.

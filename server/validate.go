@@ -330,15 +330,7 @@ func requestError(err error, maxBody int64) error {
 	}
 	var se *openapi3.SchemaError
 	if errors.As(re.Err, &se) {
-		path := se.JSONPointer()
-		if se.SchemaField == "required" && len(path) > 0 {
-			path = path[:len(path)-1] // the reason already names the missing property
-		}
-		field := strings.Join(path, ".")
-		if field == "" {
-			return newAPIError(http.StatusBadRequest, "Invalid request body: %s", schemaRule(se))
-		}
-		return newAPIError(http.StatusBadRequest, "Invalid request body: %s: %s", field, schemaRule(se))
+		return newAPIError(http.StatusBadRequest, "Invalid request body: %s", describeSchemaError(se))
 	}
 	return newAPIError(http.StatusBadRequest, "Invalid request body")
 }
@@ -359,6 +351,18 @@ func ruleBroken(err error, schema *openapi3.SchemaRef) string {
 		return expected(schema.Value)
 	}
 	return "invalid value"
+}
+
+// describeSchemaError names the field (dotted path) and the rule it breaks.
+func describeSchemaError(se *openapi3.SchemaError) string {
+	path := se.JSONPointer()
+	if se.SchemaField == "required" && len(path) > 0 {
+		path = path[:len(path)-1] // the reason already names the missing property
+	}
+	if len(path) == 0 {
+		return schemaRule(se)
+	}
+	return strings.Join(path, ".") + ": " + schemaRule(se)
 }
 
 func schemaRule(se *openapi3.SchemaError) string {

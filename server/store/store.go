@@ -139,6 +139,8 @@ type Store interface {
 
 	// CreateWorkspace adds a workspace.
 	CreateWorkspace(ctx context.Context, w Workspace) error
+	// HasWorkspaces reports whether any workspace exists, i.e. whether the database is in use.
+	HasWorkspaces(ctx context.Context) (bool, error)
 	// GetWorkspace returns a workspace, or ErrNotFound.
 	GetWorkspace(ctx context.Context, id uuid.UUID) (Workspace, error)
 	// CreateAPIKey adds a key; ErrNotFound when its workspace does not exist.

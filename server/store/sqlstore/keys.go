@@ -22,6 +22,19 @@ func (db *DB) CreateWorkspace(ctx context.Context, w store.Workspace) error {
 	return nil
 }
 
+// HasWorkspaces implements store.Store.
+func (db *DB) HasWorkspaces(ctx context.Context) (bool, error) {
+	var one int
+	err := db.Read.QueryRowContext(ctx, `SELECT 1 FROM workspaces LIMIT 1`).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, db.classify(fmt.Errorf("has workspaces: %w", err))
+	}
+	return true, nil
+}
+
 // GetWorkspace implements store.Store.
 func (db *DB) GetWorkspace(ctx context.Context, id uuid.UUID) (store.Workspace, error) {
 	w := store.Workspace{ID: id}

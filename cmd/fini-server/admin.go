@@ -1,0 +1,261 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+
+	"github.com/fini-oss/conversations/openapi"
+	"github.com/fini-oss/conversations/server"
+	"github.com/fini-oss/conversations/server/apikey"
+	"github.com/fini-oss/conversations/server/store"
+)
+
+func (a *app) workspaceCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "workspace", Short: "Manage workspaces"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a workspace and print its id alone on stdout",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			w := store.Workspace{ID: uuid.New(), Name: args[0], CreatedAt: time.Now().UnixMilli()}
+			return a.withStore(cmd.Context(), func(s store.Store) error {
+				if err := s.CreateWorkspace(cmd.Context(), w); err != nil {
+					return err
+				}
+				fmt.Fprintln(a.stdout, w.ID)
+				return nil
+			})
+		},
+	})
+	return cmd
+}
+
+func parseUUID(what, s string) (uuid.UUID, error) {
+	id, err := uuid.Parse(s)
+	if err != nil || len(s) != 36 {
+		return uuid.Nil, fmt.Errorf("%s %q is not a UUID", what, s)
+	}
+	return id, nil
+}
+
+func (a *app) keyCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "key", Short: "Manage API keys"}
+
+	var workspace, scopes, name string
+	create := &cobra.Command{
+		Use:   "create --workspace ID --scopes read,write [--name NAME]",
+		Short: "Create a key and print it alone on stdout, the only time it is shown",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ws, err := parseUUID("--workspace", workspace)
+			if err != nil {
+				return err
+			}
+			valid, err := openapi.Scopes()
+			if err != nil {
+				return err
+			}
+			var list []string
+			for s := range strings.SplitSeq(scopes, ",") {
+				s = strings.TrimSpace(s)
+				if !slices.Contains(valid, s) {
+					return fmt.Errorf("--scopes: %q is not one of %s", s, strings.Join(valid, ", "))
+				}
+				if !slices.Contains(list, s) {
+					list = append(list, s)
+				}
+			}
+			key, hash, err := apikey.Generate()
+			if err != nil {
+				return err
+			}
+			k := store.APIKey{ID: uuid.New(), WorkspaceID: ws, Name: name, Scopes: list, Hash: hash, CreatedAt: time.Now().UnixMilli()}
+			return a.withStore(cmd.Context(), func(s store.Store) error {
+				if err := s.CreateAPIKey(cmd.Context(), k); errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("workspace %s does not exist", ws)
+				} else if err != nil {
+					return err
+				}
+				fmt.Fprintln(a.stdout, key)
+				return nil
+			})
+		},
+	}
+	create.Flags().StringVar(&workspace, "workspace", "", "workspace id (required)")
+	create.Flags().StringVar(&scopes, "scopes", "", "comma-separated scopes: read, write (required)")
+	create.Flags().StringVar(&name, "name", "", "a name to recognise the key by")
+	_ = create.MarkFlagRequired("workspace")
+	_ = create.MarkFlagRequired("scopes")
+
+	var listWorkspace string
+	list := &cobra.Command{
+		Use:   "list --workspace ID",
+		Short: "List a workspace's keys (never their secrets)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ws, err := parseUUID("--workspace", listWorkspace)
+			if err != nil {
+				return err
+			}
+			return a.withStore(cmd.Context(), func(s store.Store) error {
+				keys, err := s.ListAPIKeys(cmd.Context(), ws)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tCREATED\tREVOKED\tLAST USED")
+				for _, k := range keys {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, strings.Join(k.Scopes, ","),
+						ms(&k.CreatedAt), ms(k.RevokedAt), ms(k.LastUsedAt))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	list.Flags().StringVar(&listWorkspace, "workspace", "", "workspace id (required)")
+	_ = list.MarkFlagRequired("workspace")
+
+	revoke := &cobra.Command{
+		Use:   "revoke KEY_OR_ID",
+		Short: "Revoke a key, given its id or the full key; it fails from the next request on",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withStore(cmd.Context(), func(s store.Store) error {
+				id, err := uuid.Parse(args[0])
+				if err != nil {
+					k, lerr := s.APIKeyByHash(cmd.Context(), apikey.Hash(args[0]))
+					if lerr != nil {
+						return errors.New("no such key: give the key's id or the full key")
+					}
+					id = k.ID
+				}
+				if err := s.RevokeAPIKey(cmd.Context(), id, time.Now().UnixMilli()); errors.Is(err, store.ErrNotFound) {
+					return errors.New("no such key: give the key's id or the full key")
+				} else if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "key %s revoked\n", id)
+				return nil
+			})
+		},
+	}
+	cmd.AddCommand(create, list, revoke)
+	return cmd
+}
+
+func ms(v *int64) string {
+	if v == nil {
+		return "-"
+	}
+	return time.UnixMilli(*v).UTC().Format(time.RFC3339)
+}
+
+func (a *app) importCmd() *cobra.Command {
+	var workspace string
+	cmd := &cobra.Command{
+		Use:   "import --workspace ID FILE|-",
+		Short: "Import conversations from JSON Lines, all or nothing, and print the count",
+		Long: `Each line is a PublicConversation exactly as Get returns it, plus an optional botId.
+Every line is validated against the spec; a bad line is reported with its number and
+nothing is imported. FILE - reads standard input.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ws, err := parseUUID("--workspace", workspace)
+			if err != nil {
+				return err
+			}
+			var in io.Reader = cmd.InOrStdin()
+			if args[0] != "-" {
+				f, err := os.Open(args[0])
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				in = f
+			}
+			im, err := server.NewImporter()
+			if err != nil {
+				return err
+			}
+			return a.withStore(cmd.Context(), func(s store.Store) error {
+				n, err := im.Import(cmd.Context(), s, ws, in)
+				if errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("workspace %s does not exist", ws)
+				}
+				if err != nil {
+					return fmt.Errorf("nothing imported: %w", err)
+				}
+				fmt.Fprintln(a.stdout, n)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&workspace, "workspace", "", "workspace id (required)")
+	_ = cmd.MarkFlagRequired("workspace")
+	return cmd
+}
+
+func (a *app) restoreCmd() *cobra.Command {
+	var workspace string
+	cmd := &cobra.Command{
+		Use:   "restore --workspace ID CONVERSATION_ID",
+		Short: "Undo the soft delete of a conversation",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ws, err := parseUUID("--workspace", workspace)
+			if err != nil {
+				return err
+			}
+			id, err := parseUUID("conversation id", args[0])
+			if err != nil {
+				return err
+			}
+			return a.withStore(cmd.Context(), func(s store.Store) error {
+				if err := s.RestoreConversation(cmd.Context(), ws, id); errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("workspace %s has no deleted conversation %s (never existed, live, or purged)", ws, id)
+				} else if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "conversation %s restored\n", id)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&workspace, "workspace", "", "workspace id (required)")
+	_ = cmd.MarkFlagRequired("workspace")
+	return cmd
+}
+
+func (a *app) purgeCmd() *cobra.Command {
+	var olderThan time.Duration
+	cmd := &cobra.Command{
+		Use:   "purge --older-than 720h",
+		Short: "Hard-delete conversations soft-deleted longer ago than --older-than; print the count",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if olderThan <= 0 {
+				return errors.New("--older-than must be positive, e.g. 720h")
+			}
+			return a.withStore(cmd.Context(), func(s store.Store) error {
+				n, err := s.PurgeDeleted(cmd.Context(), time.Now().Add(-olderThan).UnixMilli())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(a.stdout, n)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().DurationVar(&olderThan, "older-than", 0, "retention, e.g. 720h (required)")
+	_ = cmd.MarkFlagRequired("older-than")
+	return cmd
+}

@@ -1,0 +1,100 @@
+// Command fini-server serves the Conversations API and administers its database: workspaces,
+// keys, imports, restores and purges. Run `fini-server --help`.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fini-oss/conversations/server/store"
+	"github.com/fini-oss/conversations/server/store/postgres"
+	"github.com/fini-oss/conversations/server/store/sqlite"
+)
+
+// defaultDB is a SQLite file in the working directory: no set-up needed.
+const defaultDB = "sqlite:fini.db"
+
+func main() {
+	if err := newRootCmd(os.Stdout, os.Stderr).Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "fini-server:", err)
+		os.Exit(1)
+	}
+}
+
+// app holds what every command shares.
+type app struct {
+	db             string
+	stdout, stderr io.Writer
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:   "fini-server",
+		Short: "Serve and administer the Fini Conversations API",
+		Long: `fini-server serves the Conversations API, validating every request and response
+against the embedded openapi.yaml, and administers its database.
+
+The database is --db or $FINI_DB: sqlite:PATH (the default, ` + defaultDB + `) or
+postgres://user@host:port/dbname.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.PersistentFlags().StringVar(&a.db, "db", envOr("FINI_DB", defaultDB), "database: sqlite:PATH or postgres://... (env FINI_DB)")
+	root.AddCommand(a.serveCmd(), a.migrateCmd(), a.workspaceCmd(), a.keyCmd(), a.importCmd(), a.restoreCmd(), a.purgeCmd())
+	return root
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// openStore opens and migrates the database named by --db.
+func (a *app) openStore(ctx context.Context) (store.Store, error) {
+	switch {
+	case strings.HasPrefix(a.db, "sqlite:"):
+		path := strings.TrimPrefix(a.db, "sqlite:")
+		if path == "" {
+			return nil, errors.New("--db sqlite: needs a path, e.g. sqlite:fini.db")
+		}
+		return sqlite.Open(ctx, path)
+	case strings.HasPrefix(a.db, "postgres://"), strings.HasPrefix(a.db, "postgresql://"):
+		return postgres.Open(ctx, a.db)
+	}
+	return nil, fmt.Errorf("--db %q: want sqlite:PATH or postgres://...", a.db)
+}
+
+// withStore runs fn with the opened store and closes it after.
+func (a *app) withStore(ctx context.Context, fn func(store.Store) error) error {
+	s, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return fn(s)
+}
+
+func (a *app) migrateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the database migrations (serve does too, at start-up)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withStore(cmd.Context(), func(store.Store) error {
+				fmt.Fprintln(a.stderr, "migrations applied")
+				return nil
+			})
+		},
+	}
+}
