@@ -130,12 +130,12 @@ func prepareListRules(op *operation) (listRules, error) {
 		return r, fmt.Errorf("missing")
 	}
 	var days float64
-	if found, err := openapi.Extension(op.route.Operation, "x-default-window-days", &days); err != nil || !found {
-		return r, fmt.Errorf("x-default-window-days: found=%v, %v", found, err)
+	if err := requiredExtension(op, "x-default-window-days", &days); err != nil {
+		return r, err
 	}
 	r.defaultWindow = time.Duration(days * float64(24*time.Hour))
-	if found, err := openapi.Extension(op.route.Operation, "x-max-window-days", &days); err != nil || !found {
-		return r, fmt.Errorf("x-max-window-days: found=%v, %v", found, err)
+	if err := requiredExtension(op, "x-max-window-days", &days); err != nil {
+		return r, err
 	}
 	r.maxWindow = time.Duration(days * float64(24*time.Hour))
 	params := op.route.Operation.Parameters
@@ -158,4 +158,15 @@ func prepareListRules(op *operation) (listRules, error) {
 	}
 	r.maxFilterValues = n
 	return r, nil
+}
+
+func requiredExtension(op *operation, name string, v any) error {
+	found, err := openapi.Extension(op.route.Operation, name, v)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("%s is missing", name)
+	}
+	return nil
 }

@@ -77,7 +77,7 @@ func TestBulkDeleteConversations(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest("DELETE", e.url+listPath, strings.NewReader(tt.body))
+			req, _ := http.NewRequest(http.MethodDelete, e.url+listPath, strings.NewReader(tt.body))
 			req.Header.Set("Authorization", "Bearer "+e.A.Key)
 			if tt.contentType != "" {
 				req.Header.Set("Content-Type", tt.contentType)
@@ -268,7 +268,7 @@ func TestAuthMatrix(t *testing.T) {
 		}
 	}
 	// Not a Bearer header at all.
-	req, _ := http.NewRequest("GET", e.url+listPath, nil)
+	req, _ := http.NewRequest(http.MethodGet, e.url+listPath, nil)
 	req.Header.Set("Authorization", "Basic "+e.readKey)
 	e.send(req).expect(t, 401, unauthorized)
 }
@@ -283,7 +283,7 @@ func TestServiceRoutes(t *testing.T) {
 		t.Errorf("/openapi.yaml: %d %.40q", r.status, r.body)
 	}
 
-	req, _ := http.NewRequest("GET", e.url+listPath, nil)
+	req, _ := http.NewRequest(http.MethodGet, e.url+listPath, nil)
 	req.Header.Set("X-Request-Id", "trace-123")
 	if r := e.send(req); r.header.Get("X-Request-Id") != "trace-123" {
 		t.Errorf("request id not echoed: %q", r.header.Get("X-Request-Id"))

@@ -72,7 +72,7 @@ func (a *app) openStore(ctx context.Context) (store.Store, error) {
 	case strings.HasPrefix(a.db, "postgres://"), strings.HasPrefix(a.db, "postgresql://"):
 		return postgres.Open(ctx, a.db)
 	}
-	return nil, fmt.Errorf("--db %q: want sqlite:PATH or postgres://...", a.db)
+	return nil, fmt.Errorf("--db %q: want sqlite:PATH or postgres://HOST/DB", a.db)
 }
 
 // withStore runs fn with the opened store and closes it after.

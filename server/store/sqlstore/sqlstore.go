@@ -150,8 +150,12 @@ func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID
 		if err != nil {
 			return db.classify(fmt.Errorf("delete conversations: %w", err))
 		}
-		if n, err := res.RowsAffected(); err != nil || n != int64(len(ids)) {
-			return fmt.Errorf("delete conversations: %d rows changed, want %d (%v)", n, len(ids), err)
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("delete conversations: %w", err)
+		}
+		if n != int64(len(ids)) {
+			return fmt.Errorf("delete conversations: %d rows changed, want %d", n, len(ids))
 		}
 		return nil
 	})

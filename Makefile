@@ -1,0 +1,81 @@
+# The contract workflow: edit openapi/openapi.yaml, `make generate`, implement, `make test`.
+# `make help` lists the targets.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Pinned tools, run with `go run pkg@version` so nothing is installed globally.
+GOLANGCI_LINT := go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+OASDIFF       := go run github.com/oasdiff/oasdiff@v1.37.0
+NPX           := NO_UPDATE_NOTIFIER=1 REDOCLY_TELEMETRY=off npx --no-install
+
+# The PostgreSQL the tests use when set (CI sets it); without it those tests skip, saying so.
+FINI_TEST_POSTGRES ?=
+export FINI_TEST_POSTGRES
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: run
+run: ## Serve the API on 127.0.0.1:8080 with a fresh SQLite demo database; prints a key and a curl
+	rm -f demo.db demo.db-shm demo.db-wal
+	go run ./cmd/fini-server serve --db sqlite:demo.db --demo --addr 127.0.0.1:8080
+
+.PHONY: build
+build: ## Build fini-server and fini into bin/
+	go build -o bin/ ./cmd/...
+
+.PHONY: generate
+generate: ## Regenerate gen/ from openapi/openapi.yaml (old *.gen.go deleted first)
+	find gen -name '*.gen.go' -delete
+	cd gen && go generate ./...
+
+.PHONY: check-generated
+check-generated: generate ## Fail if gen/ differs from what the spec generates, or holds stray files
+	@if [ -n "$$(git status --porcelain -- gen)" ]; then \
+		echo "gen/ is not what openapi/openapi.yaml generates (run make generate and commit):"; \
+		git status --porcelain -- gen; git --no-pager diff --stat -- gen; exit 1; fi
+	@echo "gen/ matches openapi/openapi.yaml"
+
+.PHONY: tidy-check
+tidy-check: ## Fail if go.mod or go.sum is not tidy
+	go mod tidy -diff
+
+.PHONY: lint
+lint: ## go vet and golangci-lint (pinned)
+	go vet ./...
+	$(GOLANGCI_LINT) run ./...
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: lint-spec
+lint-spec: node_modules/.package-lock.json ## Validate the spec: kin-openapi (a Go test) and Redocly CLI (pinned, redocly.yaml)
+	go test -count=1 -run 'TestSpec|TestEveryOperation' ./openapi/
+	$(NPX) redocly lint --config redocly.yaml openapi/openapi.yaml
+
+.PHONY: check-breaking
+check-breaking: ## Fail on a breaking change against openapi/released.yaml not acknowledged in openapi/breaking-changes.txt
+	$(OASDIFF) breaking openapi/released.yaml openapi/openapi.yaml --fail-on ERR --err-ignore openapi/breaking-changes.txt
+	OASDIFF="$(OASDIFF)" scripts/check-breaking-selftest.sh
+
+.PHONY: release-spec
+release-spec: ## Make the current spec the released baseline and clear the acknowledged breaks
+	cp openapi/openapi.yaml openapi/released.yaml
+	sed -i '/^[^#]/d' openapi/breaking-changes.txt
+
+.PHONY: check-client-deps
+check-client-deps: ## Fail if the generated client pulls in Echo
+	@n=$$(go list -deps ./gen/api | grep -c labstack || true); \
+	if [ "$$n" != 0 ]; then echo "gen/api depends on Echo ($$n packages)"; exit 1; fi; \
+	echo "gen/api: no Echo in its dependencies"
+
+.PHONY: test
+test: ## Run every test with the race detector (PostgreSQL ones when FINI_TEST_POSTGRES is set)
+	go test -race -count=1 ./...
+
+.PHONY: ci
+ci: tidy-check check-generated check-client-deps lint lint-spec check-breaking test ## Everything CI runs
