@@ -1,0 +1,130 @@
+// Package client is an idiomatic Go client for the Fini Conversations API, over the client
+// generated from openapi/openapi.yaml. It works against Fini's production API (the default)
+// and against this project's server. Callers need not import the generated package: the
+// conversation types are re-exported here. It depends on gen/api and openapi, never on Echo.
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/fini-oss/conversations/gen/api"
+	"github.com/fini-oss/conversations/openapi"
+)
+
+// The conversation types of the API.
+type (
+	// Conversation is a conversation as the API returns it.
+	Conversation = api.PublicConversation
+	// Event is one event (usually a message) of a conversation.
+	Event = api.PublicEvent
+	// EventRole says who produced an event.
+	EventRole = api.EventRole
+	// ArticleRef is a knowledge-base article used in a conversation.
+	ArticleRef = api.ArticleRef
+	// FolderRef is a knowledge-base folder used in a conversation.
+	FolderRef = api.FolderRef
+	// Page is one page of ListConversations.
+	Page = api.ConversationPage
+)
+
+// DefaultTimeout bounds each attempt of a request when the caller brings no HTTP client.
+const DefaultTimeout = 30 * time.Second
+
+// Client calls the Conversations API. It is safe for concurrent use.
+type Client struct {
+	gen       *api.Client
+	baseURL   string
+	userAgent string
+	retry     RetryPolicy
+	doer      api.HttpRequestDoer
+}
+
+// Option configures New.
+type Option func(*Client) error
+
+// WithBaseURL sets the API's base URL; the default is the spec's first server, Fini's
+// production API.
+func WithBaseURL(base string) Option {
+	return func(c *Client) error {
+		u, err := url.Parse(base)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("base URL %q: want http(s)://host[:port]", base)
+		}
+		c.baseURL = strings.TrimSuffix(base, "/")
+		return nil
+	}
+}
+
+// WithHTTPClient sets the HTTP client (or any doer); its own timeout then applies.
+func WithHTTPClient(d api.HttpRequestDoer) Option {
+	return func(c *Client) error {
+		if d == nil {
+			return errors.New("nil HTTP client")
+		}
+		c.doer = d
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(c *Client) error {
+		c.userAgent = ua
+		return nil
+	}
+}
+
+// WithRetry sets the retry policy; RetryPolicy{MaxAttempts: 1} disables retries.
+func WithRetry(p RetryPolicy) Option {
+	return func(c *Client) error {
+		if p.MaxAttempts < 1 {
+			return errors.New("retry policy: MaxAttempts must be at least 1")
+		}
+		c.retry = p
+		return nil
+	}
+}
+
+// New returns a client that authenticates with apiKey ("fini_...").
+func New(apiKey string, opts ...Option) (*Client, error) {
+	if apiKey == "" {
+		return nil, errors.New("fini: an API key is required")
+	}
+	c := &Client{
+		userAgent: "fini-conversations-go",
+		retry:     DefaultRetryPolicy,
+		doer:      &http.Client{Timeout: DefaultTimeout},
+	}
+	doc, err := openapi.Load()
+	if err != nil {
+		return nil, fmt.Errorf("fini: %w", err)
+	}
+	c.baseURL = doc.Servers[0].URL
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return nil, fmt.Errorf("fini: %w", err)
+		}
+	}
+	authorization := "Bearer " + apiKey
+	c.gen, err = api.NewClient(c.baseURL,
+		api.WithHTTPClient(&retryingDoer{doer: c.doer, policy: c.retry}),
+		api.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
+			req.Header.Set("Authorization", authorization)
+			req.Header.Set("User-Agent", c.userAgent)
+			req.Header.Set("Accept", "application/json")
+			return nil
+		}))
+	if err != nil {
+		return nil, fmt.Errorf("fini: %w", err)
+	}
+	return c, nil
+}
+
+// BaseURL returns the base URL the client calls.
+func (c *Client) BaseURL() string { return c.baseURL }
