@@ -166,7 +166,10 @@ func TestIterator(t *testing.T) {
 	}
 	// Stopping early stops fetching.
 	n := 0
-	for range c.Conversations(ctx, client.ListOptions{Limit: 10}) {
+	for _, err := range c.Conversations(ctx, client.ListOptions{Limit: 10}) {
+		if err != nil {
+			t.Fatal(err)
+		}
 		if n++; n == 3 {
 			break
 		}
@@ -267,7 +270,7 @@ func TestRetries(t *testing.T) {
 	c, _ := client.New("fini_x", client.WithBaseURL(srv.URL), client.WithRetry(fast))
 	err := c.DeleteConversation(ctx, uuid.New())
 	var ae *client.APIError
-	if !errors.As(err, &ae) || ae.StatusCode != 503 || !ae.Unexpected || !errors.Is(err, client.ErrServer) || calls.Load() != 4 {
+	if !errors.As(err, &ae) || ae.StatusCode != http.StatusServiceUnavailable || !ae.Unexpected || !errors.Is(err, client.ErrServer) || calls.Load() != 4 {
 		t.Errorf("always 503: %v after %d calls, want an unexpected-body 503 after 4", err, calls.Load())
 	}
 

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -36,7 +37,7 @@ func decode(res *http.Response, err error, v any) error {
 		return fmt.Errorf("fini: %d answer with %s body: %w", res.StatusCode, orNone(ct), ErrUnexpectedResponse)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("fini: %d answer is not the documented JSON (%v): %w", res.StatusCode, err, ErrUnexpectedResponse)
+		return fmt.Errorf("fini: %d answer is not the documented JSON: %w", res.StatusCode, errors.Join(ErrUnexpectedResponse, err))
 	}
 	return nil
 }

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/fini-oss/conversations/server"
+	"github.com/fini-oss/conversations/server/apikey"
+	"github.com/fini-oss/conversations/server/demo"
+	"github.com/fini-oss/conversations/server/store"
+	"github.com/fini-oss/conversations/server/store/sqlite"
+)
+
+type fixture struct {
+	url, key, readOnly string
+	ids                []uuid.UUID
+}
+
+func newFixture(t *testing.T, n int) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "fini.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	seeded, err := demo.Seed(ctx, db, n, time.Now(), rand.New(rand.NewPCG(5, 6)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro, hash, _ := apikey.Generate()
+	if err := db.CreateAPIKey(ctx, store.APIKey{ID: uuid.New(), WorkspaceID: seeded.WorkspaceID, Scopes: []string{"read"},
+		Hash: hash, CreatedAt: time.Now().UnixMilli()}); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{Store: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return &fixture{url: hs.URL, key: seeded.Key, readOnly: ro, ids: seeded.ConversationIDs}
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (f *fixture) fini(t *testing.T, key, stdin string, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(append([]string{"--base-url", f.url, "--api-key", key}, args...), strings.NewReader(stdin), &out, &errOut)
+	return result{code, out.String(), errOut.String()}
+}
+
+func TestListAndGet(t *testing.T) {
+	f := newFixture(t, 130)
+	r := f.fini(t, f.key, "", "conversations", "list", "--limit", "10")
+	if r.code != 0 || strings.Count(r.stdout, "\n") != 11 || !strings.Contains(r.stdout, "LATEST MESSAGE") ||
+		!strings.Contains(r.stderr, "--all") {
+		t.Fatalf("list: %+v", r)
+	}
+	r = f.fini(t, f.key, "", "conversations", "list", "--all", "--json", "--limit", "40")
+	if r.code != 0 || strings.Count(r.stdout, "\n") != 130 {
+		t.Fatalf("list --all --json: code %d, %d lines", r.code, strings.Count(r.stdout, "\n"))
+	}
+	var first map[string]any
+	if err := json.Unmarshal([]byte(strings.SplitN(r.stdout, "\n", 2)[0]), &first); err != nil || first["events"] == nil {
+		t.Fatalf("json line: %v", err)
+	}
+	since := time.Now().Add(-24 * time.Hour).Format(time.RFC3339)
+	until := strconv.FormatInt(time.Now().UnixMilli(), 10) // epoch milliseconds work too
+	if r = f.fini(t, f.key, "", "conv", "list", "--since", since, "--until", until, "--source", "widget,api", "--channel", "chat", "--json", "--all"); r.code != 0 {
+		t.Fatalf("filters: %+v", r)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		if line != "" && !strings.Contains(line, `"source":"widget"`) && !strings.Contains(line, `"source":"api"`) {
+			t.Errorf("source filter let through %.80s", line)
+		}
+	}
+
+	r = f.fini(t, f.key, "", "conversations", "get", f.ids[0].String())
+	if r.code != 0 || !strings.Contains(r.stdout, "Conversation "+f.ids[0].String()) || !strings.Contains(r.stdout, "user") {
+		t.Fatalf("get: %+v", r)
+	}
+	r = f.fini(t, f.key, "", "conversations", "get", "--json", f.ids[0].String())
+	if r.code != 0 || !strings.Contains(r.stdout, `"id": "`+f.ids[0].String()) {
+		t.Fatalf("get --json: %+v", r)
+	}
+	r = f.fini(t, f.key, "", "conversations", "get", uuid.NewString())
+	if r.code != exitNotFound || !strings.Contains(r.stderr, "Conversation not found") || !strings.Contains(r.stderr, "never existed") {
+		t.Fatalf("get unknown: %+v", r)
+	}
+}
+
+func TestDelete(t *testing.T) {
+	f := newFixture(t, 5)
+	r := f.fini(t, f.key, "", "conversations", "delete", f.ids[0].String(), f.ids[1].String())
+	if r.code != 0 || strings.Count(r.stdout, "deleted ") != 2 {
+		t.Fatalf("delete: %+v", r)
+	}
+	r = f.fini(t, f.readOnly, "", "conversations", "delete", f.ids[2].String())
+	if r.code != exitAuth || !strings.Contains(r.stderr, "need `write`") {
+		t.Fatalf("delete with a read-only key: %+v", r)
+	}
+	r = f.fini(t, "fini_"+strings.Repeat("A", 43), "", "conversations", "list")
+	if r.code != exitAuth || !strings.Contains(r.stderr, "Invalid or revoked API key") || !strings.Contains(r.stderr, "FINI_API_KEY") {
+		t.Fatalf("unknown key: %+v", r)
+	}
+}
+
+func TestBulkDeleteFromPipe(t *testing.T) {
+	f := newFixture(t, 497)
+	var in strings.Builder
+	for _, id := range f.ids {
+		in.WriteString(id.String() + "\n")
+	}
+	missing := []string{uuid.NewString(), uuid.NewString(), uuid.NewString()}
+	in.WriteString(strings.Join(missing, "\n") + "\n")
+
+	r := f.fini(t, f.key, in.String(), "conversations", "bulk-delete", "-")
+	if r.code != exitNotAccessible {
+		t.Fatalf("bulk-delete: %+v", r)
+	}
+	if !strings.Contains(r.stderr, "Deleted 497 of 500 conversations.") || !strings.Contains(r.stderr, "3 could not be deleted") {
+		t.Errorf("summary: %s", r.stderr)
+	}
+	if got := strings.Fields(r.stdout); strings.Join(got, ",") != strings.Join(missing, ",") {
+		t.Errorf("stdout = %v, want the 3 missing ids in order", got)
+	}
+	if strings.Contains(r.stderr, "deleting") {
+		t.Error("a progress bar was drawn on a pipe")
+	}
+	r = f.fini(t, f.key, "", "conversations", "list")
+	if r.code != 0 || strings.Count(r.stdout, "\n") != 1 {
+		t.Errorf("after bulk-delete, list shows %d lines", strings.Count(r.stdout, "\n"))
+	}
+	// Ids as arguments; all already gone.
+	r = f.fini(t, f.key, "", "conversations", "bulk-delete", f.ids[0].String())
+	if r.code != exitNotAccessible || strings.TrimSpace(r.stdout) != f.ids[0].String() {
+		t.Errorf("bulk-delete of a deleted id: %+v", r)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	f := newFixture(t, 1)
+	for _, args := range [][]string{
+		{"conversations", "get", "not-a-uuid"},
+		{"conversations", "list", "--since", "yesterday"},
+		{"conversations", "list", "--nope"},
+		{"conversations", "bulk-delete"},
+	} {
+		if r := f.fini(t, f.key, "", args...); r.code != exitUsage {
+			t.Errorf("%v: code %d, want %d; %s", args, r.code, exitUsage, r.stderr)
+		}
+	}
+	if r := f.fini(t, f.key, "x\n", "conversations", "bulk-delete"); r.code != exitUsage || !strings.Contains(r.stderr, "stdin line 1") {
+		t.Errorf("bad stdin: %+v", r)
+	}
+	t.Setenv("FINI_API_KEY", "")
+	var out bytes.Buffer
+	if code := run([]string{"conversations", "list"}, strings.NewReader(""), &out, &out); code != exitUsage || !strings.Contains(out.String(), "FINI_API_KEY") {
+		t.Errorf("no key: %d %s", code, out.String())
+	}
+	out.Reset()
+	if code := run([]string{"--help"}, strings.NewReader(""), &out, &out); code != 0 || !strings.Contains(out.String(), "Exit codes:") {
+		t.Errorf("--help lacks exit codes: %s", out.String())
+	}
+	out.Reset()
+	if code := run([]string{"conversations", "bulk-delete", "--help"}, strings.NewReader(""), &out, &out); code != 0 || !strings.Contains(out.String(), "progress bar") {
+		t.Errorf("bulk-delete --help: %s", out.String())
+	}
+}
