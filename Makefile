@@ -76,7 +76,15 @@ check-client-deps: ## Fail if the client (or the generated client under it) pull
 
 .PHONY: test
 test: ## Run every test with the race detector (PostgreSQL ones when FINI_TEST_POSTGRES is set)
-	go test -race -count=1 ./...
+	@mkdir -p bin
+	FINI_SPEC_COVERAGE=$(CURDIR)/bin/spec-coverage.txt go test -race -count=1 ./...
+	@cat bin/spec-coverage.txt
+
+FUZZTIME ?= 20s
+.PHONY: fuzz
+fuzz: ## Fuzz the HTTP stack and the import parser, FUZZTIME each (CI: 20s; try FUZZTIME=10m)
+	go test -run '^$$' -fuzz '^FuzzHTTP$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./server/
+	go test -run '^$$' -fuzz '^FuzzImportParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./server/
 
 .PHONY: ci
 ci: tidy-check check-generated check-client-deps lint lint-spec check-breaking test ## Everything CI runs
