@@ -86,5 +86,13 @@ fuzz: ## Fuzz the HTTP stack and the import parser, FUZZTIME each (CI: 20s; try 
 	go test -run '^$$' -fuzz '^FuzzHTTP$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./server/
 	go test -run '^$$' -fuzz '^FuzzImportParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./server/
 
+.PHONY: contract
+contract: node_modules/.package-lock.json ## Prove spec, server and client agree: coverage gate, round trip, fuzzing, Prism, Fini's examples
+	@mkdir -p bin
+	FINI_SPEC_COVERAGE=$(CURDIR)/bin/spec-coverage.txt go test -count=1 ./server/ ./client/
+	@cat bin/spec-coverage.txt
+	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
+	scripts/contract-checkers.sh
+
 .PHONY: ci
-ci: tidy-check check-generated check-client-deps lint lint-spec check-breaking test ## Everything CI runs
+ci: tidy-check check-generated check-client-deps lint lint-spec check-breaking test contract ## Everything CI runs
