@@ -2,8 +2,8 @@ package server_test
 
 import (
 	"context"
-	"flag"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"

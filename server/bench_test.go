@@ -1,0 +1,165 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/fini-oss/conversations/server"
+	"github.com/fini-oss/conversations/server/apikey"
+	"github.com/fini-oss/conversations/server/demo"
+	"github.com/fini-oss/conversations/server/store"
+	"github.com/fini-oss/conversations/server/store/sqlite"
+)
+
+// benchEnv is one SQLite store with 1,000 conversations and the stacks to compare over it.
+type benchEnv struct {
+	store  store.Store
+	seeded demo.Result
+	stacks map[string]http.Handler
+}
+
+func newBenchEnv(b *testing.B) *benchEnv {
+	b.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	seeded, err := demo.Seed(ctx, db, 1000, time.Now(), rand.New(rand.NewPCG(21, 22)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e := &benchEnv{store: db, seeded: seeded, stacks: map[string]http.Handler{}}
+	for _, mode := range []server.ValidationMode{server.Enforce, server.Off} {
+		s, err := server.New(server.Config{Store: db, Logger: quiet, ResponseValidation: mode})
+		if err != nil {
+			b.Fatal(err)
+		}
+		name := "enforce"
+		if mode == server.Off {
+			name = "request-only"
+		}
+		e.stacks[name] = s
+	}
+	off, err := server.NewUnvalidated(server.Config{Store: db, Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.stacks["off"] = off
+	e.stacks["bare-echo"] = bareEcho(db)
+	return e
+}
+
+// bareEcho is the floor: an Echo delete handler with hand-written checks over the same store
+// and the same key lookup, no spec anywhere.
+func bareEcho(s store.Store) http.Handler {
+	e := echo.New()
+	e.DELETE("/v2/hc-interactions/:id/public", func(c echo.Context) error {
+		key, ok := apikey.FromAuthorization(c.Request().Header.Get("Authorization"))
+		if !ok {
+			return c.JSON(http.StatusUnauthorized, map[string]any{"statusCode": 401})
+		}
+		k, err := s.APIKeyByHash(c.Request().Context(), apikey.Hash(key))
+		if err != nil || k.RevokedAt != nil {
+			return c.JSON(http.StatusUnauthorized, map[string]any{"statusCode": 401})
+		}
+		id, err := uuid.Parse(c.Param("id"))
+		if err != nil {
+			return c.JSON(http.StatusBadRequest, map[string]any{"statusCode": 400})
+		}
+		if err := s.DeleteConversation(c.Request().Context(), k.WorkspaceID, id); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]bool{"success": true})
+	})
+	return e
+}
+
+// run serves one request per iteration, rotating over the given requests.
+func run(b *testing.B, h http.Handler, reqs func(i int) *http.Request, want int) {
+	b.Helper()
+	b.ReportAllocs()
+	rec := httptest.NewRecorder()
+	for i := 0; b.Loop(); i++ {
+		rec.Body.Reset()
+		rec.Code = 0
+		h.ServeHTTP(rec, reqs(i))
+		if rec.Code != want {
+			b.Fatalf("status %d, want %d: %s", rec.Code, want, rec.Body)
+		}
+	}
+}
+
+func (e *benchEnv) request(method, target, body string) *http.Request {
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, target, r)
+	req.Header.Set("Authorization", "Bearer "+e.seeded.Key)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req
+}
+
+// BenchmarkOperations runs every operation through each stack. Delete rotates over 1,000
+// real ids (after the first pass they are already deleted: the same UPDATE, no row changed).
+func BenchmarkOperations(b *testing.B) {
+	e := newBenchEnv(b)
+	ids := e.seeded.ConversationIDs
+	deletes := make([]string, len(ids))
+	gets := make([]string, len(ids))
+	for i, id := range ids {
+		deletes[i] = "/v2/hc-interactions/" + id.String() + "/public"
+		gets[i] = deletes[i]
+	}
+	// Get and list read conversations that the delete benchmarks never touch.
+	live := ids[500:]
+	for _, stack := range []string{"bare-echo", "off", "request-only", "enforce"} {
+		h := e.stacks[stack]
+		b.Run("delete/"+stack, func(b *testing.B) {
+			run(b, h, func(i int) *http.Request { return e.request("DELETE", deletes[i%500], "") }, 200)
+		})
+		if stack == "bare-echo" {
+			continue
+		}
+		b.Run("get/"+stack, func(b *testing.B) {
+			run(b, h, func(i int) *http.Request {
+				return e.request("GET", "/v2/hc-interactions/"+live[i%len(live)].String()+"/public", "")
+			}, 200)
+		})
+		b.Run("list50/"+stack, func(b *testing.B) {
+			run(b, h, func(i int) *http.Request {
+				return e.request("GET", "/v2/hc-interactions/public?limit=50&cursor="+live[i%len(live)].String(), "")
+			}, 200)
+		})
+		b.Run("bulk50/"+stack, func(b *testing.B) {
+			// Unknown ids: the whole check runs, and the 406 names all 50, deleting nothing.
+			var body strings.Builder
+			body.WriteString(`{"ids":[`)
+			for i := range 50 {
+				if i > 0 {
+					body.WriteByte(',')
+				}
+				fmt.Fprintf(&body, "%q", uuid.New())
+			}
+			body.WriteString(`]}`)
+			run(b, h, func(int) *http.Request { return e.request("DELETE", "/v2/hc-interactions/public", body.String()) }, 406)
+		})
+	}
+}
