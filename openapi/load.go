@@ -3,6 +3,7 @@ package openapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -27,27 +28,34 @@ var Load = sync.OnceValues(func() (*openapi3.T, error) {
 	return doc, nil
 })
 
-// Formats is the schema validation option that checks the string formats the spec uses:
-// `uuid` (canonical 8-4-4-4-12 hex, any version) and `uri` (absolute).
+// FormatCheckers are the checks of the string formats the spec uses: `uuid` (canonical
+// 8-4-4-4-12 hex, any version) and `uri` (absolute). The error says what the value must be.
+var FormatCheckers = map[string]func(string) error{
+	"uuid": func(s string) error {
+		if len(s) != 36 {
+			return errors.New("must be a UUID")
+		}
+		if _, err := uuid.Parse(s); err != nil {
+			return errors.New("must be a UUID")
+		}
+		return nil
+	},
+	"uri": func(s string) error {
+		u, err := url.Parse(s)
+		if err != nil || !u.IsAbs() {
+			return errors.New("must be an absolute URI")
+		}
+		return nil
+	},
+}
+
+// Formats is the schema validation option that registers FormatCheckers with kin-openapi.
 func Formats() openapi3.SchemaValidationOption {
-	return openapi3.WithStringFormatValidators(map[string]openapi3.StringFormatValidator{
-		"uuid": openapi3.NewCallbackValidator(func(s string) error {
-			if len(s) != 36 {
-				return fmt.Errorf("must be a UUID")
-			}
-			if _, err := uuid.Parse(s); err != nil {
-				return fmt.Errorf("must be a UUID")
-			}
-			return nil
-		}),
-		"uri": openapi3.NewCallbackValidator(func(s string) error {
-			u, err := url.Parse(s)
-			if err != nil || !u.IsAbs() {
-				return fmt.Errorf("must be an absolute URI")
-			}
-			return nil
-		}),
-	})
+	validators := make(map[string]openapi3.StringFormatValidator, len(FormatCheckers))
+	for name, check := range FormatCheckers {
+		validators[name] = openapi3.NewCallbackValidator(check)
+	}
+	return openapi3.WithStringFormatValidators(validators)
 }
 
 // Operation returns the operation with the given operationId, with its path and method.

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -18,8 +20,10 @@ import (
 type operation struct {
 	id    string // operationId, as in the spec
 	route *routers.Route
-	// params are the path item's and the operation's parameters, the latter overriding.
-	params []*openapi3.Parameter
+	// params are the path item's and the operation's parameters, the latter overriding,
+	// that kin-openapi validates; pathChecks are the path parameters compiled to a check.
+	params     []*openapi3.Parameter
+	pathChecks []pathCheck
 	// single marks query parameters that take one value: a repeated one is refused.
 	single map[string]bool
 	body   *openapi3.RequestBody
@@ -30,6 +34,8 @@ type operation struct {
 	maxBody int64
 	// statuses are the response codes the spec documents, for the coverage record.
 	statuses []string
+	// itemArrays are, by status, the response arrays whose items validate one by one.
+	itemArrays map[int][]itemArray
 }
 
 // listRules are the List operation's rules that the spec states and the handler applies.
@@ -84,11 +90,18 @@ func prepare(doc *openapi3.T, path string, item *openapi3.PathItem, method strin
 	for _, p := range op.Parameters {
 		o.params = append(o.params, p.Value)
 	}
+	var viaKin []*openapi3.Parameter
 	for _, p := range o.params {
 		if p.In == openapi3.ParameterInQuery && (p.Schema == nil || !p.Schema.Value.Type.Is(openapi3.TypeArray)) {
 			o.single[p.Name] = true
 		}
+		if check, ok := compilePathParam(p); ok {
+			o.pathChecks = append(o.pathChecks, check)
+			continue
+		}
+		viaKin = append(viaKin, p)
 	}
+	o.params = viaKin
 	if op.RequestBody != nil {
 		o.body = op.RequestBody.Value
 	}
@@ -118,6 +131,7 @@ func prepare(doc *openapi3.T, path string, item *openapi3.PathItem, method strin
 	for code := range op.Responses.Map() {
 		o.statuses = append(o.statuses, code)
 	}
+	o.itemArrays = itemArrays(op)
 	if method == http.MethodGet && o.body != nil {
 		return nil, fmt.Errorf("GET with a request body")
 	}
@@ -169,4 +183,29 @@ func requiredExtension(op *operation, name string, v any) error {
 		return fmt.Errorf("%s is missing", name)
 	}
 	return nil
+}
+
+// pathCheck is a path parameter whose schema is exactly {type: string, format: F}: checking
+// it is calling F's checker, the very function kin-openapi would call after decoding.
+type pathCheck struct {
+	name  string
+	check func(string) error
+}
+
+func compilePathParam(p *openapi3.Parameter) (pathCheck, bool) {
+	if p.In != openapi3.ParameterInPath || p.Schema == nil || p.Schema.Value == nil || p.Content != nil {
+		return pathCheck{}, false
+	}
+	s := p.Schema.Value
+	check, known := openapi.FormatCheckers[s.Format]
+	if !known || !s.Type.Is(openapi3.TypeString) {
+		return pathCheck{}, false
+	}
+	// Any other keyword (pattern, enum, lengths, nullable...) leaves the parameter to kin.
+	got, err := json.Marshal(s)
+	want, _ := json.Marshal(map[string]string{"type": "string", "format": s.Format})
+	if err != nil || !bytes.Equal(got, want) {
+		return pathCheck{}, false
+	}
+	return pathCheck{name: p.Name, check: check}, true
 }

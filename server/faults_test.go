@@ -55,6 +55,27 @@ func (s leakyStore) GetConversation(ctx context.Context, ws, id uuid.UUID) (stor
 	return c, err
 }
 
+// leakyListStore slips one non-conforming conversation into list pages.
+type leakyListStore struct{ store.Store }
+
+func (s leakyListStore) ListConversations(ctx context.Context, q store.ListQuery) (store.Page, error) {
+	p, err := s.Store.ListConversations(ctx, q)
+	if err == nil && len(p.Conversations) > 2 {
+		c := p.Conversations[2]
+		c.Body = append([]byte(`{"internalNote":"x",`), c.Body[1:]...)
+		p.Conversations[2] = c
+	}
+	return p, err
+}
+
+func TestResponseValidationCatchesOneBadItemInAPage(t *testing.T) {
+	e := newTestServerMode(t, server.Enforce, func(s store.Store) store.Store { return leakyListStore{s} })
+	// A clean page first, so the other items are already known to be valid.
+	e.do("GET", listPath+"?limit=2", e.A.Key, "").expect(t, 200, "")
+	e.do("GET", listPath+"?limit=10", e.A.Key, "").expect(t, 500, internalError)
+	e.do("GET", listPath+"?limit=10", e.A.Key, "").expect(t, 500, internalError) // not memoised
+}
+
 func TestResponseValidationModes(t *testing.T) {
 	leaky := func(s store.Store) store.Store { return leakyStore{s} }
 	tests := []struct {

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -52,7 +51,9 @@ type validator struct {
 	metrics  *metrics
 	// OnResponse, when set, is told of every response that left after validation.
 	onResponse func(operationID string, status int)
-	memo       responseMemo
+	memo       *validatedMemo
+	// itemOpts are the schema options kin-openapi uses for response bodies.
+	itemOpts []openapi3.SchemaValidationOption
 	// skipRequests turns request validation off; only benchmarks set it, for their baseline.
 	skipRequests bool
 }
@@ -77,6 +78,8 @@ func newValidator(mode ValidationMode, auth *authenticator, log *slog.Logger, m 
 		log:        log,
 		metrics:    m,
 		onResponse: onResponse,
+		memo:       newValidatedMemo(),
+		itemOpts:   []openapi3.SchemaValidationOption{formats, openapi3.VisitAsResponse()},
 	}
 }
 
@@ -162,6 +165,11 @@ func (v *validator) serve(c echo.Context, op *operation, in *openapi3filter.Requ
 }
 
 func (v *validator) validateRequest(ctx context.Context, op *operation, in *openapi3filter.RequestValidationInput) error {
+	for _, pc := range op.pathChecks {
+		if err := pc.check(in.PathParams[pc.name]); err != nil {
+			return newAPIError(http.StatusBadRequest, "Invalid parameter %q in path: %s", pc.name, err)
+		}
+	}
 	if len(op.single) > 0 {
 		q := in.GetQueryParams()
 		for name := range op.single {
@@ -219,55 +227,36 @@ func (v *validator) responded(opID string, status int) {
 }
 
 func (v *validator) validateResponse(ctx context.Context, op *operation, in *openapi3filter.RequestValidationInput, status int, h http.Header, body []byte) error {
-	key, memoizable := v.memo.key(op.id, status, h.Get(echo.HeaderContentType), body)
-	if memoizable && v.memo.valid(key) {
+	whole := v.memo.key(op.id, status, h.Get(echo.HeaderContentType), body)
+	if v.memo.has(whole) {
 		return nil
 	}
-	err := openapi3filter.ValidateResponse(ctx, &openapi3filter.ResponseValidationInput{
+	// A page of stored conversations: each distinct conversation is validated once, then the
+	// page around them in full.
+	if jsonContent(h) && len(op.itemArrays[status]) > 0 {
+		rest, split, err := v.validateItems(op, status, body)
+		if err != nil {
+			return err
+		}
+		if split {
+			return v.validateWhole(ctx, op, in, status, h, rest)
+		}
+	}
+	if err := v.validateWhole(ctx, op, in, status, h, body); err != nil {
+		return err
+	}
+	v.memo.add(whole)
+	return nil
+}
+
+func (v *validator) validateWhole(ctx context.Context, _ *operation, in *openapi3filter.RequestValidationInput, status int, h http.Header, body []byte) error {
+	return openapi3filter.ValidateResponse(ctx, &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: in,
 		Status:                 status,
 		Header:                 h,
 		Body:                   io.NopCloser(bytes.NewReader(body)),
 		Options:                &v.respOpts,
 	})
-	if err == nil && memoizable {
-		v.memo.remember(key)
-	}
-	return err
-}
-
-// responseMemo remembers small responses that validated, by operation, status, content type
-// and bytes: the same bytes validate the same way, so delete's success body and the error
-// envelopes are walked once. Bounded, so hostile traffic cannot grow it.
-type responseMemo struct {
-	m sync.Map
-	n atomic.Int64
-}
-
-const (
-	memoMaxBody    = 256
-	memoMaxEntries = 4096
-)
-
-func (m *responseMemo) key(op string, status int, contentType string, body []byte) (string, bool) {
-	if len(body) > memoMaxBody {
-		return "", false
-	}
-	return fmt.Sprintf("%s\x00%d\x00%s\x00%s", op, status, contentType, body), true
-}
-
-func (m *responseMemo) valid(key string) bool {
-	_, ok := m.m.Load(key)
-	return ok
-}
-
-func (m *responseMemo) remember(key string) {
-	if m.n.Load() >= memoMaxEntries {
-		return
-	}
-	if _, loaded := m.m.LoadOrStore(key, struct{}{}); !loaded {
-		m.n.Add(1)
-	}
 }
 
 // recorder captures a response so that it can be validated before it leaves.

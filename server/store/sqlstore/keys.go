@@ -118,8 +118,11 @@ func (db *DB) ListAPIKeys(ctx context.Context, workspaceID uuid.UUID) ([]store.A
 
 // APIKeyByHash implements store.Store.
 func (db *DB) APIKeyByHash(ctx context.Context, hash []byte) (store.APIKey, error) {
-	k, err := scanKey(db.Read.QueryRowContext(ctx, db.q(`SELECT `+keyColumns+
-		` FROM api_keys WHERE secret_hash = ?`), hash))
+	row, err := db.queryRow(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE secret_hash = ?`, hash)
+	if err != nil {
+		return store.APIKey{}, db.classify(fmt.Errorf("find api key: %w", err))
+	}
+	k, err := scanKey(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, fmt.Errorf("find api key: %w", store.ErrNotFound)
 	}
@@ -146,7 +149,7 @@ func (db *DB) RevokeAPIKey(ctx context.Context, id uuid.UUID, at int64) error {
 
 // TouchAPIKey implements store.Store.
 func (db *DB) TouchAPIKey(ctx context.Context, id uuid.UUID, at int64) error {
-	_, err := db.Write.ExecContext(ctx, db.q(`UPDATE api_keys SET last_used_at = ? WHERE id = ?`), at, id.String())
+	_, err := db.exec(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, at, id.String())
 	if err != nil {
 		return db.classify(fmt.Errorf("touch api key %s: %w", id, err))
 	}

@@ -37,6 +37,8 @@ type DB struct {
 	Dialect     Dialect
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
+
+	stmts stmts
 }
 
 var _ store.Store = (*DB)(nil)
@@ -90,8 +92,8 @@ func (db *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // DeleteConversation implements store.Store.
 func (db *DB) DeleteConversation(ctx context.Context, workspaceID, id uuid.UUID) error {
-	_, err := db.Write.ExecContext(ctx, db.q(
-		`UPDATE conversations SET deleted_at = ? WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`),
+	_, err := db.exec(ctx,
+		`UPDATE conversations SET deleted_at = ? WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`,
 		db.now(), id.String(), workspaceID.String())
 	if err != nil {
 		return db.classify(fmt.Errorf("delete conversation %s: %w", id, err))
@@ -198,9 +200,12 @@ func scanConversation(sc interface{ Scan(...any) error }) (store.Conversation, e
 
 // GetConversation implements store.Store.
 func (db *DB) GetConversation(ctx context.Context, workspaceID, id uuid.UUID) (store.Conversation, error) {
-	row := db.Read.QueryRowContext(ctx, db.q(`SELECT `+conversationColumns+
-		` FROM conversations WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`),
+	row, err := db.queryRow(ctx, `SELECT `+conversationColumns+
+		` FROM conversations WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`,
 		id.String(), workspaceID.String())
+	if err != nil {
+		return store.Conversation{}, db.classify(fmt.Errorf("get conversation %s: %w", id, err))
+	}
 	c, err := scanConversation(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("get conversation %s: %w", id, store.ErrNotFound)
@@ -246,9 +251,11 @@ func (db *DB) ListConversations(ctx context.Context, q store.ListQuery) (store.P
 	query := `SELECT ` + conversationColumns + ` FROM conversations WHERE ` + where
 	if q.Cursor != nil {
 		var at int64
-		err := db.Read.QueryRowContext(ctx, db.q(
-			`SELECT last_message_at FROM conversations WHERE id = ? AND workspace_id = ?`),
-			q.Cursor.String(), q.WorkspaceID.String()).Scan(&at)
+		row, err := db.queryRow(ctx, `SELECT last_message_at FROM conversations WHERE id = ? AND workspace_id = ?`,
+			q.Cursor.String(), q.WorkspaceID.String())
+		if err == nil {
+			err = row.Scan(&at)
+		}
 		if errors.Is(err, sql.ErrNoRows) {
 			return page, fmt.Errorf("list conversations: %w", store.ErrCursorNotFound)
 		}
@@ -261,7 +268,7 @@ func (db *DB) ListConversations(ctx context.Context, q store.ListQuery) (store.P
 	query += ` ORDER BY last_message_at ` + order + `, id ` + order + ` LIMIT ?`
 	args = append(args, q.Limit+1)
 
-	rows, err := db.Read.QueryContext(ctx, db.q(query), args...)
+	rows, err := db.query(ctx, query, args...)
 	if err != nil {
 		return page, db.classify(fmt.Errorf("list conversations: %w", err))
 	}
@@ -309,8 +316,11 @@ func (db *DB) exists(ctx context.Context, q store.ListQuery, cmp string, c store
 	where, args := listFilter(q)
 	args = append(args, c.LastMessageAt, c.ID.String())
 	var one int
-	err := db.Read.QueryRowContext(ctx, db.q(`SELECT 1 FROM conversations WHERE `+where+
-		` AND (last_message_at, id) `+cmp+` (?, ?) LIMIT 1`), args...).Scan(&one)
+	row, err := db.queryRow(ctx, `SELECT 1 FROM conversations WHERE `+where+
+		` AND (last_message_at, id) `+cmp+` (?, ?) LIMIT 1`, args...)
+	if err == nil {
+		err = row.Scan(&one)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -408,6 +418,7 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close implements store.Store.
 func (db *DB) Close() error {
+	db.stmts.close()
 	err := db.Read.Close()
 	if db.Write != db.Read {
 		err = errors.Join(err, db.Write.Close())

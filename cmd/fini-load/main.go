@@ -1,0 +1,26 @@
+// Command fini-load measures the Conversations API: `gen` writes demo conversations as JSON
+// Lines for `fini-server import`, `run` drives a running server over loopback with real,
+// rotating ids, and `scale` times import, get and list in-process at growing sizes. It talks
+// to 127.0.0.1 only, and every run is bounded in time and count.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	root := &cobra.Command{
+		Use:           "fini-load",
+		Short:         "Load and scale benchmarks for the Conversations API",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(genCmd(), runCmd(), scaleCmd())
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "fini-load:", err)
+		os.Exit(1)
+	}
+}
