@@ -156,19 +156,19 @@ func BenchmarkOperations(b *testing.B) {
 	for _, stack := range []string{"bare-echo", "off", "request-only", "enforce"} {
 		h := e.stacks[stack]
 		b.Run("delete/"+stack, func(b *testing.B) {
-			run(b, h, func(i int) *http.Request { return e.request("DELETE", deletes[i%500], "") }, 200)
+			run(b, h, func(i int) *http.Request { return e.request(http.MethodDelete, deletes[i%500], "") }, 200)
 		})
 		if stack == "bare-echo" {
 			continue
 		}
 		b.Run("get/"+stack, func(b *testing.B) {
 			run(b, h, func(i int) *http.Request {
-				return e.request("GET", "/v2/hc-interactions/"+live[i%len(live)].String()+"/public", "")
+				return e.request(http.MethodGet, "/v2/hc-interactions/"+live[i%len(live)].String()+"/public", "")
 			}, 200)
 		})
 		b.Run("list50/"+stack, func(b *testing.B) {
 			run(b, h, func(i int) *http.Request {
-				return e.request("GET", "/v2/hc-interactions/public?limit=50&cursor="+live[i%len(live)].String(), "")
+				return e.request(http.MethodGet, "/v2/hc-interactions/public?limit=50&cursor="+live[i%len(live)].String(), "")
 			}, 200)
 		})
 		b.Run("bulk50/"+stack, func(b *testing.B) {
@@ -182,7 +182,7 @@ func BenchmarkOperations(b *testing.B) {
 				fmt.Fprintf(&body, "%q", uuid.New())
 			}
 			body.WriteString(`]}`)
-			run(b, h, func(int) *http.Request { return e.request("DELETE", "/v2/hc-interactions/public", body.String()) }, 406)
+			run(b, h, func(int) *http.Request { return e.request(http.MethodDelete, "/v2/hc-interactions/public", body.String()) }, 406)
 		})
 	}
 }
@@ -236,7 +236,7 @@ func BenchmarkDeleteOverhead(b *testing.B) {
 	stacks["off"] = off
 	reqs := make([]*http.Request, 1000)
 	for i := range reqs {
-		reqs[i] = httptest.NewRequest("DELETE", "/v2/hc-interactions/"+uuid.NewString()+"/public", nil)
+		reqs[i] = httptest.NewRequest(http.MethodDelete, "/v2/hc-interactions/"+uuid.NewString()+"/public", nil)
 		reqs[i].Header.Set("Authorization", "Bearer "+key)
 	}
 	for _, name := range []string{"bare-echo", "off", "request-only", "enforce"} {

@@ -160,6 +160,9 @@ func timeRequests(h http.Handler, key string, target func(int) string, samples i
 		}
 	}
 	slices.Sort(lat)
-	ms := func(d time.Duration) float64 { v, _ := strconv.ParseFloat(fmt.Sprintf("%.3f", d.Seconds()*1000), 64); return v }
+	ms := func(d time.Duration) float64 {
+		v, _ := strconv.ParseFloat(fmt.Sprintf("%.3f", d.Seconds()*1000), 64)
+		return v
+	}
 	return ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]), nil
 }
