@@ -182,7 +182,9 @@ func BenchmarkOperations(b *testing.B) {
 				fmt.Fprintf(&body, "%q", uuid.New())
 			}
 			body.WriteString(`]}`)
-			run(b, h, func(int) *http.Request { return e.request(http.MethodDelete, "/v2/hc-interactions/public", body.String()) }, 406)
+			run(b, h, func(int) *http.Request {
+				return e.request(http.MethodDelete, "/v2/hc-interactions/public", body.String())
+			}, 406)
 		})
 	}
 }
