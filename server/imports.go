@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
@@ -126,34 +129,54 @@ func (e *LineError) Unwrap() error { return e.Err }
 
 // Import reads JSON Lines from r and stores them all in one transaction, or nothing: a bad
 // line is a *LineError naming its number. Blank lines are skipped. It returns the count.
+// Lines are parsed and validated on every core; the first bad line by number is reported.
 func (im *Importer) Import(ctx context.Context, s store.Store, workspace uuid.UUID, r io.Reader) (int, error) {
 	if _, err := s.GetWorkspace(ctx, workspace); err != nil {
 		return 0, fmt.Errorf("import: %w", err)
 	}
+	var lines [][]byte
+	var numbers []int
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), MaxImportLineBytes)
-	var cs []store.Conversation
-	seen := map[uuid.UUID]int{}
 	for n := 1; sc.Scan(); n++ {
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
 			continue
 		}
-		c, err := im.Parse(workspace, line)
-		if err != nil {
-			return 0, &LineError{Line: n, Err: err}
-		}
-		if first, dup := seen[c.ID]; dup {
-			return 0, &LineError{Line: n, Err: fmt.Errorf("conversation %s already on line %d", c.ID, first)}
-		}
-		seen[c.ID] = n
-		cs = append(cs, c)
+		lines = append(lines, bytes.Clone(line))
+		numbers = append(numbers, n)
 	}
 	if err := sc.Err(); err != nil {
 		return 0, fmt.Errorf("import: read input: %w", err)
 	}
-	if len(cs) == 0 {
+	if len(lines) == 0 {
 		return 0, nil
+	}
+
+	cs := make([]store.Conversation, len(lines))
+	errs := make([]error, len(lines))
+	workers := min(runtime.GOMAXPROCS(0), len(lines))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(lines); i = int(next.Add(1) - 1) {
+				cs[i], errs[i] = im.Parse(workspace, lines[i])
+			}
+		}()
+	}
+	wg.Wait()
+	seen := make(map[uuid.UUID]int, len(cs))
+	for i, c := range cs {
+		if errs[i] != nil {
+			return 0, &LineError{Line: numbers[i], Err: errs[i]}
+		}
+		if first, dup := seen[c.ID]; dup {
+			return 0, &LineError{Line: numbers[i], Err: fmt.Errorf("conversation %s already on line %d", c.ID, first)}
+		}
+		seen[c.ID] = numbers[i]
 	}
 	if err := s.ImportConversations(ctx, cs); err != nil {
 		return 0, err

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -216,11 +217,14 @@ func (db *DB) GetConversation(ctx context.Context, workspaceID, id uuid.UUID) (s
 	return c, nil
 }
 
-// listFilter is the WHERE clause shared by a page and its neighbour checks.
-func listFilter(q store.ListQuery) (string, []any) {
+// listFilter is the WHERE clause of a page and of its neighbour checks. The time range is
+// given as one inclusive [lo, hi] so that each engine bounds its index scan by exactly those
+// two values; with a separate cursor bound SQLite keeps the window's edge and scans from it,
+// O(position) instead of O(page).
+func listFilter(q store.ListQuery, lo, hi int64) (string, []any) {
 	var b strings.Builder
-	b.WriteString(`workspace_id = ? AND deleted_at IS NULL AND last_message_at >= ? AND last_message_at < ?`)
-	args := []any{q.WorkspaceID.String(), q.Since, q.Until}
+	b.WriteString(`workspace_id = ? AND deleted_at IS NULL AND last_message_at >= ? AND last_message_at <= ?`)
+	args := []any{q.WorkspaceID.String(), lo, hi}
 	if q.BotID != nil {
 		b.WriteString(` AND bot_id = ?`)
 		args = append(args, q.BotID.String())
@@ -240,15 +244,36 @@ func listFilter(q store.ListQuery) (string, []any) {
 	return b.String(), args
 }
 
+// position is a place in the list order: (last_message_at, id).
+type position struct {
+	at int64
+	id string
+}
+
+// beyond narrows the window [since, until) to what lies strictly older (or newer) than p, as
+// an inclusive time range plus the tie-break on id.
+func beyond(q store.ListQuery, p position, older bool) (where string, args []any) {
+	lo, hi := q.Since, q.Until-1
+	tie := ` AND (last_message_at < ? OR id < ?)`
+	if older {
+		hi = min(hi, p.at)
+	} else {
+		lo = max(lo, p.at)
+		tie = ` AND (last_message_at > ? OR id > ?)`
+	}
+	where, args = listFilter(q, lo, hi)
+	return where + tie, append(args, p.at, p.id)
+}
+
 // ListConversations implements store.Store.
 func (db *DB) ListConversations(ctx context.Context, q store.ListQuery) (store.Page, error) {
 	var page store.Page
-	where, args := listFilter(q)
-	order, cmp := "DESC", "<"
-	if q.Direction == store.Newer {
-		order, cmp = "ASC", ">"
+	older := q.Direction != store.Newer
+	order := "DESC"
+	if !older {
+		order = "ASC"
 	}
-	query := `SELECT ` + conversationColumns + ` FROM conversations WHERE ` + where
+	where, args := listFilter(q, q.Since, q.Until-1)
 	if q.Cursor != nil {
 		var at int64
 		row, err := db.queryRow(ctx, `SELECT last_message_at FROM conversations WHERE id = ? AND workspace_id = ?`,
@@ -262,10 +287,10 @@ func (db *DB) ListConversations(ctx context.Context, q store.ListQuery) (store.P
 		if err != nil {
 			return page, db.classify(fmt.Errorf("list conversations: find cursor: %w", err))
 		}
-		query += ` AND (last_message_at, id) ` + cmp + ` (?, ?)`
-		args = append(args, at, q.Cursor.String())
+		where, args = beyond(q, position{at, q.Cursor.String()}, older)
 	}
-	query += ` ORDER BY last_message_at ` + order + `, id ` + order + ` LIMIT ?`
+	query := `SELECT ` + conversationColumns + ` FROM conversations WHERE ` + where +
+		` ORDER BY last_message_at ` + order + `, id ` + order + ` LIMIT ?`
 	args = append(args, q.Limit+1)
 
 	rows, err := db.query(ctx, query, args...)
@@ -287,37 +312,31 @@ func (db *DB) ListConversations(ctx context.Context, q store.ListQuery) (store.P
 		page.HasMore = true
 		page.Conversations = page.Conversations[:q.Limit]
 	}
-	if q.Direction == store.Newer {
-		cs := page.Conversations
-		for i, j := 0, len(cs)-1; i < j; i, j = i+1, j-1 {
-			cs[i], cs[j] = cs[j], cs[i]
-		}
+	if !older {
+		slices.Reverse(page.Conversations)
 	}
 	if len(page.Conversations) == 0 {
 		return page, nil
 	}
 	first, last := page.Conversations[0], page.Conversations[len(page.Conversations)-1]
 	switch {
-	case q.Direction == store.Newer:
+	case !older:
 		page.HasNewer = page.HasMore
-		page.HasOlder, err = db.exists(ctx, q, "<", last)
+		page.HasOlder, err = db.exists(ctx, q, last, true)
 	case q.Cursor != nil:
 		page.HasOlder = page.HasMore
-		page.HasNewer, err = db.exists(ctx, q, ">", first)
+		page.HasNewer, err = db.exists(ctx, q, first, false)
 	default: // the first page: nothing in the window is newer
 		page.HasOlder = page.HasMore
 	}
 	return page, err
 }
 
-// exists reports whether a conversation of the query's selection lies beyond c (cmp "<" for
-// older, ">" for newer).
-func (db *DB) exists(ctx context.Context, q store.ListQuery, cmp string, c store.Conversation) (bool, error) {
-	where, args := listFilter(q)
-	args = append(args, c.LastMessageAt, c.ID.String())
+// exists reports whether a conversation of the query's selection lies beyond c, older or newer.
+func (db *DB) exists(ctx context.Context, q store.ListQuery, c store.Conversation, older bool) (bool, error) {
+	where, args := beyond(q, position{c.LastMessageAt, c.ID.String()}, older)
 	var one int
-	row, err := db.queryRow(ctx, `SELECT 1 FROM conversations WHERE `+where+
-		` AND (last_message_at, id) `+cmp+` (?, ?) LIMIT 1`, args...)
+	row, err := db.queryRow(ctx, `SELECT 1 FROM conversations WHERE `+where+` LIMIT 1`, args...)
 	if err == nil {
 		err = row.Scan(&one)
 	}
