@@ -80,6 +80,16 @@ test: ## Run every test with the race detector (PostgreSQL ones when FINI_TEST_P
 	FINI_SPEC_COVERAGE=$(CURDIR)/bin/spec-coverage.txt go test -race -count=1 ./...
 	@cat bin/spec-coverage.txt
 
+BENCH_COUNT ?= 6
+BENCHSTAT := go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260312031701-16a31bc5fbd0
+.PHONY: bench
+bench: ## In-process benchmarks (benchstat), loopback load on SQLite and PostgreSQL, and scale to 1M; see BENCHMARKS.md
+	@mkdir -p bin/bench
+	go test -run '^$$' -bench 'BenchmarkDeleteOverhead|BenchmarkOperations' -benchmem -count $(BENCH_COUNT) ./server/ | tee bin/bench/inprocess.txt
+	$(BENCHSTAT) -col /stack bin/bench/inprocess.txt | tee bin/bench/inprocess-stat.txt
+	scripts/bench-load.sh | tee bin/bench/load.jsonl
+	go run ./cmd/fini-load scale --sizes 10000,100000,1000000 | tee bin/bench/scale.jsonl
+
 FUZZTIME ?= 20s
 .PHONY: fuzz
 fuzz: ## Fuzz the HTTP stack and the import parser, FUZZTIME each (CI: 20s; try FUZZTIME=10m)

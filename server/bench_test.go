@@ -155,23 +155,23 @@ func BenchmarkOperations(b *testing.B) {
 	live := ids[500:]
 	for _, stack := range []string{"bare-echo", "off", "request-only", "enforce"} {
 		h := e.stacks[stack]
-		b.Run("delete/"+stack, func(b *testing.B) {
+		b.Run("op=delete/stack="+stack, func(b *testing.B) {
 			run(b, h, func(i int) *http.Request { return e.request(http.MethodDelete, deletes[i%500], "") }, 200)
 		})
 		if stack == "bare-echo" {
 			continue
 		}
-		b.Run("get/"+stack, func(b *testing.B) {
+		b.Run("op=get/stack="+stack, func(b *testing.B) {
 			run(b, h, func(i int) *http.Request {
 				return e.request(http.MethodGet, "/v2/hc-interactions/"+live[i%len(live)].String()+"/public", "")
 			}, 200)
 		})
-		b.Run("list50/"+stack, func(b *testing.B) {
+		b.Run("op=list50/stack="+stack, func(b *testing.B) {
 			run(b, h, func(i int) *http.Request {
 				return e.request(http.MethodGet, "/v2/hc-interactions/public?limit=50&cursor="+live[i%len(live)].String(), "")
 			}, 200)
 		})
-		b.Run("bulk50/"+stack, func(b *testing.B) {
+		b.Run("op=bulk50/stack="+stack, func(b *testing.B) {
 			// Unknown ids: the whole check runs, and the 406 names all 50, deleting nothing.
 			var body strings.Builder
 			body.WriteString(`{"ids":[`)
@@ -242,7 +242,7 @@ func BenchmarkDeleteOverhead(b *testing.B) {
 		reqs[i].Header.Set("Authorization", "Bearer "+key)
 	}
 	for _, name := range []string{"bare-echo", "off", "request-only", "enforce"} {
-		b.Run(name, func(b *testing.B) {
+		b.Run("op=delete-inmemory/stack="+name, func(b *testing.B) {
 			run(b, stacks[name], func(i int) *http.Request { return reqs[i%len(reqs)] }, 200)
 		})
 	}

@@ -239,7 +239,11 @@ func (v *validator) validateResponse(ctx context.Context, op *operation, in *ope
 			return err
 		}
 		if split {
-			return v.validateWhole(ctx, op, in, status, h, rest)
+			if err := v.validateWhole(ctx, op, in, status, h, rest); err != nil {
+				return err
+			}
+			v.memo.add(whole)
+			return nil
 		}
 	}
 	if err := v.validateWhole(ctx, op, in, status, h, body); err != nil {

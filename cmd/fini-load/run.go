@@ -161,6 +161,7 @@ func drive(ctx context.Context, base, key, op string, ids []string, concurrency,
 // build makes the n-th request of an op and the status it must get. Deletes rotate over the
 // ids (after one pass they are already deleted: still 200, delete is idempotent).
 func build(ctx context.Context, base, key, op string, ids []string, n int64) (*http.Request, int) {
+	n-- // the first request is number 0
 	id := ids[int(n)%len(ids)]
 	var (
 		method, path string

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Loopback load benchmark of the real fini-server binary, response validation enforce and off
+# in the same run, on SQLite and PostgreSQL: server pinned to CPU 0, load generator to CPU 1.
+# Prints one JSON line per (engine, mode, op) with rps, p50, p99, errors and the server's
+# peak RSS. Bounded: DURATION per op (default 5s), traffic to 127.0.0.1 only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-5s}
+CONC=${CONC:-32}
+N=${N:-20000}
+PORT=${PORT:-18281}
+PG=${FINI_BENCH_POSTGRES:-${FINI_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}}
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+go build -o "$work/" ./cmd/fini-server ./cmd/fini-load
+"$work/fini-load" gen --n "$N" --ids "$work/ids" >"$work/conversations.jsonl"
+half=$((N / 2))
+head -n "$half" "$work/ids" >"$work/ids-a"  # get, list, delete
+tail -n "$half" "$work/ids" >"$work/ids-b"  # bulk deletes (each id deleted once, then refused)
+
+[ "$(nproc)" -ge 2 ] || { echo "bench-load: needs two cores (server and load on one each)" >&2; exit 1; }
+
+for engine in sqlite postgres; do
+	for mode in enforce off; do
+		case $engine in
+		sqlite) db="sqlite:$work/$mode.db" ;;
+		postgres)
+			schema="bench_$(date +%s%N)"
+			psql "$PG" -qc "CREATE SCHEMA $schema" >/dev/null
+			db="$PG&search_path=$schema"
+			;;
+		esac
+		srv() { "$work/fini-server" --db "$db" "$@"; }
+		ws=$(srv workspace create bench)
+		key=$(srv key create --workspace "$ws" --scopes read,write)
+		srv import --workspace "$ws" "$work/conversations.jsonl" >/dev/null
+		# taskset execs the server, so $! is the server itself.
+		taskset -c 0 "$work/fini-server" --db "$db" serve --addr "127.0.0.1:$PORT" --response-validation "$mode" \
+			2>"$work/server.log" &
+		server_pid=$!
+		for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null && break; sleep 0.1; done
+		for op in get list delete bulk; do
+			ids="$work/ids-a"
+			conc=$CONC
+			if [ "$op" = bulk ]; then ids="$work/ids-b"; conc=8; fi
+			out=$(taskset -c 1 "$work/fini-load" run --url "http://127.0.0.1:$PORT" --key "$key" --ids "$ids" \
+				--op "$op" --concurrency "$conc" --duration "$DURATION")
+			rss=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
+			echo "{\"engine\":\"$engine\",\"mode\":\"$mode\",\"peak_rss_kib\":$rss,${out#\{}"
+		done
+		kill -TERM "$server_pid"
+		wait "$server_pid" || true
+		server_pid=
+		if [ "$engine" = postgres ]; then psql "$PG" -qc "DROP SCHEMA $schema CASCADE" >/dev/null; fi
+	done
+done
