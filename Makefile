@@ -96,6 +96,14 @@ fuzz: ## Fuzz the HTTP stack and the import parser, FUZZTIME each (CI: 20s; try 
 	go test -run '^$$' -fuzz '^FuzzHTTP$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./server/
 	go test -run '^$$' -fuzz '^FuzzImportParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./server/
 
+.PHONY: reliability
+reliability: ## Load, replicas, outage, crashes, restart, hostile input, tenancy, secrets: the short run (RELIABILITY.md)
+	FINI_RELIABILITY=1 go test -count=1 -v -timeout 15m ./reliability/ 2>&1 | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|_test.go' 
+
+.PHONY: soak
+soak: ## The long run of the reliability scenarios
+	FINI_SOAK=1 go test -count=1 -v -timeout 60m ./reliability/ 2>&1 | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|_test.go'
+
 .PHONY: contract
 contract: node_modules/.package-lock.json ## Prove spec, server and client agree: coverage gate, round trip, fuzzing, Prism, Fini's examples
 	@mkdir -p bin
@@ -105,4 +113,4 @@ contract: node_modules/.package-lock.json ## Prove spec, server and client agree
 	scripts/contract-checkers.sh
 
 .PHONY: ci
-ci: tidy-check check-generated check-client-deps lint lint-spec check-breaking test contract ## Everything CI runs
+ci: tidy-check check-generated check-client-deps lint lint-spec check-breaking test contract reliability ## Everything CI runs

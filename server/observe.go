@@ -3,7 +3,9 @@ package server
 import (
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,6 +38,26 @@ func validRequestID(id string) bool {
 		}
 	}
 	return true
+}
+
+// MaxHeaderBytes bounds the request headers the API reads. The HTTP server accepts more
+// (fini-server sets 1 MiB) so that this limit answers in the error envelope.
+const MaxHeaderBytes = 64 << 10
+
+// limitHeaders refuses requests whose headers exceed MaxHeaderBytes with a 431 envelope.
+func limitHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		n := 0
+		for k, vs := range c.Request().Header {
+			for _, v := range vs {
+				n += len(k) + len(v) + 4
+			}
+		}
+		if n > MaxHeaderBytes {
+			return newAPIError(http.StatusRequestHeaderFieldsTooLarge, "Request headers are larger than %d bytes", MaxHeaderBytes)
+		}
+		return next(c)
+	}
 }
 
 // requestID accepts a client's X-Request-Id when it is short and plain, else makes one, and
@@ -87,9 +109,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 
 // observe logs one line per request and records its metrics. It never logs headers, so no
 // key reaches the log.
-func observe(log *slog.Logger, m *metrics) echo.MiddlewareFunc {
+func observe(log *slog.Logger, m *metrics, inFlight *atomic.Int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			inFlight.Add(1)
+			defer inFlight.Add(-1)
 			start := time.Now()
 			if err := next(c); err != nil {
 				c.Error(err)

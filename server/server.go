@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -47,8 +48,13 @@ type Config struct {
 
 // Server is the whole HTTP stack.
 type Server struct {
-	echo *echo.Echo
+	echo     *echo.Echo
+	inFlight atomic.Int64
 }
+
+// InFlight is how many requests are being served right now; a graceful shutdown waits for
+// it to reach zero.
+func (s *Server) InFlight() int64 { return s.inFlight.Load() }
 
 // New builds the Echo stack: the spec is loaded, validated and prepared once here, and an
 // error (never a panic) is returned when it or the wiring is wrong.
@@ -81,10 +87,11 @@ func New(cfg Config) (*Server, error) {
 	v := newValidator(mode, auth, cfg.Logger, m, cfg.OnResponse)
 	v.skipRequests = cfg.skipRequestValidation
 
+	srv := &Server{}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = handleHTTPError
-	e.Use(requestID, observe(cfg.Logger, m), middleware.BodyLimit(fmt.Sprint(DefaultMaxBodyBytes)))
+	e.Use(requestID, observe(cfg.Logger, m, &srv.inFlight), limitHeaders, middleware.BodyLimit(fmt.Sprint(DefaultMaxBodyBytes)))
 
 	perOp := make(map[string][]echo.MiddlewareFunc, len(c.ops))
 	for id, op := range c.ops {
@@ -114,7 +121,8 @@ func New(cfg Config) (*Server, error) {
 		return c.Blob(http.StatusOK, "application/yaml", openapi.Spec)
 	})
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
-	return &Server{echo: e}, nil
+	srv.echo = e
+	return srv, nil
 }
 
 // ServeHTTP implements http.Handler.

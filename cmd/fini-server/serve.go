@@ -92,7 +92,7 @@ func (a *app) serve(ctx context.Context, addr string, mode server.ValidationMode
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    1 << 20, // the API itself refuses more than server.MaxHeaderBytes, in its envelope
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
@@ -104,10 +104,13 @@ func (a *app) serve(ctx context.Context, addr string, mode server.ValidationMode
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: finishing in-flight requests")
+	atSignal := srv.InFlight()
+	log.Info("shutting down: finishing in-flight requests", "in_flight", atSignal)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := hs.Shutdown(shutdownCtx); err != nil {
+	err = hs.Shutdown(shutdownCtx)
+	log.Info("shut down", "in_flight_at_signal", atSignal, "unfinished", srv.InFlight())
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {

@@ -1,0 +1,88 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/fini-oss/conversations/server"
+	"github.com/fini-oss/conversations/server/store"
+)
+
+// hashSpy records what the server looks keys up by.
+type hashSpy struct {
+	store.Store
+	mu     sync.Mutex
+	hashes [][]byte
+}
+
+func (s *hashSpy) APIKeyByHash(ctx context.Context, hash []byte) (store.APIKey, error) {
+	s.mu.Lock()
+	s.hashes = append(s.hashes, bytes.Clone(hash))
+	s.mu.Unlock()
+	return s.Store.APIKeyByHash(ctx, hash)
+}
+
+// nearMisses returns keys that share ever longer prefixes with key.
+func nearMisses(key string) map[string]string {
+	flip := func(i int) string {
+		b := []byte(key)
+		if b[i] == 'A' {
+			b[i] = 'B'
+		} else {
+			b[i] = 'A'
+		}
+		return string(b)
+	}
+	return map[string]string{
+		"right-prefix-only": flip(len("fini_")),
+		"half-right":        flip(len(key) / 2),
+		"all-but-last":      flip(len(key) - 1),
+	}
+}
+
+// TestKeyLookupIsByWholeKeyHash: whatever part of a key is right, the server looks it up only
+// by the SHA-256 of the whole key it was given, so how much of it is right cannot change the
+// work done (BenchmarkKeyCheck shows the timings).
+func TestKeyLookupIsByWholeKeyHash(t *testing.T) {
+	var spy *hashSpy
+	e := newTestServerMode(t, server.Enforce, func(s store.Store) store.Store { spy = &hashSpy{Store: s}; return spy })
+	for name, key := range nearMisses(e.A.Key) {
+		spy.mu.Lock()
+		spy.hashes = nil
+		spy.mu.Unlock()
+		e.do("GET", listPath, key, "").expect(t, 401, unauthorized)
+		want := sha256.Sum256([]byte(key))
+		spy.mu.Lock()
+		if len(spy.hashes) != 1 || !bytes.Equal(spy.hashes[0], want[:]) {
+			t.Errorf("%s: looked up %d times by %x, want once by the hash of the whole key", name, len(spy.hashes), spy.hashes)
+		}
+		spy.mu.Unlock()
+	}
+}
+
+// BenchmarkKeyCheck times a refused request for keys that are right up to ever later points:
+// the figures should not depend on how much of the key is right.
+func BenchmarkKeyCheck(b *testing.B) {
+	e := newBenchEnv(b)
+	s, err := server.New(server.Config{Store: e.store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, name := range []string{"right-prefix-only", "half-right", "all-but-last"} {
+		key := nearMisses(e.seeded.Key)[name]
+		b.Run("key="+name, func(b *testing.B) {
+			run(b, s, func(int) *http.Request {
+				req := httptest.NewRequest(http.MethodGet, "/v2/hc-interactions/public", nil)
+				req.Header.Set("Authorization", "Bearer "+key)
+				return req
+			}, http.StatusUnauthorized)
+		})
+	}
+}
