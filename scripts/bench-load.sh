@@ -9,6 +9,8 @@ DURATION=${DURATION:-5s}
 CONC=${CONC:-32}
 N=${N:-20000}
 PORT=${PORT:-18281}
+ENGINES=${ENGINES:-sqlite postgres}
+OPS=${OPS:-get list delete bulk}
 PG=${FINI_BENCH_POSTGRES:-${FINI_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}}
 work=$(mktemp -d)
 server_pid=
@@ -26,7 +28,7 @@ tail -n "$half" "$work/ids" >"$work/ids-b"  # bulk deletes (each id deleted once
 
 [ "$(nproc)" -ge 2 ] || { echo "bench-load: needs two cores (server and load on one each)" >&2; exit 1; }
 
-for engine in sqlite postgres; do
+for engine in $ENGINES; do
 	for mode in enforce off; do
 		case $engine in
 		sqlite) db="sqlite:$work/$mode.db" ;;
@@ -45,7 +47,7 @@ for engine in sqlite postgres; do
 			2>"$work/server.log" &
 		server_pid=$!
 		for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null && break; sleep 0.1; done
-		for op in get list delete bulk; do
+		for op in $OPS; do
 			ids="$work/ids-a"
 			conc=$CONC
 			if [ "$op" = bulk ]; then ids="$work/ids-b"; conc=8; fi

@@ -30,6 +30,14 @@ type result struct {
 	P99ms       float64        `json:"p99_ms"`
 	Errors      int            `json:"errors"`
 	Statuses    map[string]int `json:"statuses"`
+	// ByStatus has the percentiles of each status apart: a bulk's 200s (real deletes) and
+	// 406s (refusals) cost differently.
+	ByStatus map[string]percentiles `json:"by_status"`
+}
+
+type percentiles struct {
+	P50ms float64 `json:"p50_ms"`
+	P99ms float64 `json:"p99_ms"`
 }
 
 func runCmd() *cobra.Command {
@@ -102,6 +110,7 @@ func drive(ctx context.Context, base, key, op string, ids []string, concurrency,
 	var mu sync.Mutex
 	statuses := map[string]int{}
 	var latencies []time.Duration
+	byStatus := map[string][]time.Duration{}
 	errs := 0
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -110,6 +119,7 @@ func drive(ctx context.Context, base, key, op string, ids []string, concurrency,
 		go func() {
 			defer wg.Done()
 			local := make([]time.Duration, 0, 1<<14)
+			localBy := map[string][]time.Duration{}
 			localStatus := map[string]int{}
 			localErrs := 0
 			for ctx.Err() == nil {
@@ -130,8 +140,10 @@ func drive(ctx context.Context, base, key, op string, ids []string, concurrency,
 				}
 				_, _ = io.Copy(io.Discard, res.Body)
 				res.Body.Close()
-				local = append(local, time.Since(t))
+				d := time.Since(t)
+				local = append(local, d)
 				localStatus[fmt.Sprint(res.StatusCode)]++
+				localBy[fmt.Sprint(res.StatusCode)] = append(localBy[fmt.Sprint(res.StatusCode)], d)
 				if res.StatusCode != want {
 					localErrs++
 				}
@@ -141,21 +153,30 @@ func drive(ctx context.Context, base, key, op string, ids []string, concurrency,
 			for k, v := range localStatus {
 				statuses[k] += v
 			}
+			for k, v := range localBy {
+				byStatus[k] = append(byStatus[k], v...)
+			}
 			errs += localErrs
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
 	elapsed := time.Since(start).Seconds()
-	slices.Sort(latencies)
-	pct := func(p float64) float64 {
-		if len(latencies) == 0 {
+	pct := func(l []time.Duration, p float64) float64 {
+		if len(l) == 0 {
 			return 0
 		}
-		return float64(latencies[int(p*float64(len(latencies)-1))].Microseconds()) / 1000
+		return float64(l[int(p*float64(len(l)-1))].Microseconds()) / 1000
+	}
+	slices.Sort(latencies)
+	by := map[string]percentiles{}
+	for k, l := range byStatus {
+		slices.Sort(l)
+		by[k] = percentiles{P50ms: pct(l, 0.5), P99ms: pct(l, 0.99)}
 	}
 	return &result{Op: op, Concurrency: concurrency, Seconds: elapsed, Requests: len(latencies),
-		RPS: float64(len(latencies)) / elapsed, P50ms: pct(0.5), P99ms: pct(0.99), Errors: errs, Statuses: statuses}, nil
+		RPS: float64(len(latencies)) / elapsed, P50ms: pct(latencies, 0.5), P99ms: pct(latencies, 0.99),
+		Errors: errs, Statuses: statuses, ByStatus: by}, nil
 }
 
 // build makes the n-th request of an op and the status it must get. Deletes rotate over the

@@ -39,7 +39,8 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		v.Add("_pragma", "synchronous(NORMAL)")
 		return "file:" + path + "?" + v.Encode() + extra
 	}
-	write, err := sql.Open("sqlite", dsn("&_txlock=immediate"))
+	// Checkpoints run in the background (see checkpointer), never inside a request's commit.
+	write, err := sql.Open("sqlite", dsn("&_txlock=immediate&_pragma=wal_autocheckpoint(0)"))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -51,6 +52,13 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		write.Close()
 		return nil, err
 	}
+	// Without statistics SQLite guesses that "workspace_id = ?" on a partial index beats 50
+	// primary-key lookups, and a bulk delete scans the workspace. A bounded ANALYZE (a few
+	// hundred rows an index) is quick at any size; the checkpointer refreshes it now and then.
+	if _, err := write.ExecContext(ctx, `PRAGMA analysis_limit=400; ANALYZE`); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite analyze: %w", err)
+	}
 	read, err := sql.Open("sqlite", dsn("&_pragma=query_only(1)"))
 	if err != nil {
 		write.Close()
@@ -59,7 +67,58 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	return &sqlstore.DB{Read: read, Write: write, Dialect: Dialect, Now: time.Now}, nil
+	db := &sqlstore.DB{Read: read, Write: write, Dialect: Dialect, Now: time.Now, WriteGate: make(chan struct{}, 1)}
+	stop, err := startCheckpointer(dsn(""), path)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.OnClose = stop
+	return db, nil
+}
+
+// checkpointEvery is how often the background checkpointer copies the WAL into the database.
+const checkpointEvery = 500 * time.Millisecond
+
+// optimizeEvery is how many checkpoint ticks pass between refreshes of the planner's
+// statistics (about ten minutes).
+const optimizeEvery = 1200
+
+// startCheckpointer checkpoints the WAL on its own connection every checkpointEvery. SQLite's
+// automatic checkpoint would run inside whichever commit crossed the threshold, and with
+// synchronous=NORMAL a checkpoint syncs the files: a request would wait for the disk. PASSIVE
+// never waits for readers or writers. The returned func stops it and checkpoints once more.
+func startCheckpointer(dsn, path string) (func() error, error) {
+	cp, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	cp.SetMaxOpenConns(1)
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(checkpointEvery)
+		defer t.Stop()
+		for n := 1; ; n++ {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				// A failed checkpoint is retried on the next tick; the WAL keeps the data.
+				_, _ = cp.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+				if n%optimizeEvery == 0 {
+					_, _ = cp.Exec(`PRAGMA analysis_limit=400; PRAGMA optimize`)
+				}
+			}
+		}
+	}()
+	return func() error {
+		close(done)
+		<-stopped
+		_, err := cp.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+		return errors.Join(err, cp.Close())
+	}, nil
 }
 
 // Migrate applies the embedded migrations to the database at path.

@@ -38,6 +38,12 @@ type DB struct {
 	Dialect     Dialect
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
+	// WriteGate, when set, admits one writer at a time in arrival order. SQLite has a single
+	// writer connection, and database/sql hands a freed connection to an arbitrary waiter,
+	// which under contention leaves some requests waiting many turns (a long latency tail).
+	WriteGate chan struct{}
+	// OnClose, when set, runs before the pools close (SQLite stops its checkpointer).
+	OnClose func() error
 
 	stmts stmts
 }
@@ -76,7 +82,25 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return err
 }
 
+// enterWrite waits for the write gate, if any; the returned func leaves it.
+func (db *DB) enterWrite(ctx context.Context) (func(), error) {
+	if db.WriteGate == nil {
+		return func() {}, nil
+	}
+	select {
+	case db.WriteGate <- struct{}{}:
+		return func() { <-db.WriteGate }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 func (db *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	leave, err := db.enterWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer leave()
 	tx, err := db.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return db.classify(fmt.Errorf("begin: %w", err))
@@ -114,6 +138,14 @@ func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID
 	lock := db.q(`SELECT id FROM conversations WHERE workspace_id = ? AND deleted_at IS NULL AND id IN ` +
 		in + ` ORDER BY id` + db.Dialect.ForUpdate)
 	update := db.q(`UPDATE conversations SET deleted_at = ? WHERE workspace_id = ? AND deleted_at IS NULL AND id IN ` + in)
+
+	// Deletes only ever add to what is gone (restore is an operator's act), so ids that a
+	// read already finds inaccessible make the answer without taking the write lock.
+	if missing, err := db.inaccessible(ctx, workspaceID, ids, in, args); err != nil {
+		return fmt.Errorf("bulk delete %d conversations: %w", len(ids), err)
+	} else if len(missing) > 0 {
+		return fmt.Errorf("bulk delete %d conversations: %w", len(ids), &store.NotAccessibleError{IDs: missing})
+	}
 
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, lock, args...)
@@ -166,6 +198,38 @@ func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID
 		return fmt.Errorf("bulk delete %d conversations: %w", len(ids), err)
 	}
 	return nil
+}
+
+// inaccessible returns, in request order, the ids that are not live conversations of the
+// workspace, read from the reader pool.
+func (db *DB) inaccessible(ctx context.Context, workspaceID uuid.UUID, ids []uuid.UUID, in string, args []any) ([]uuid.UUID, error) {
+	rows, err := db.query(ctx, `SELECT id FROM conversations WHERE workspace_id = ? AND deleted_at IS NULL AND id IN `+in, args...)
+	if err != nil {
+		return nil, db.classify(fmt.Errorf("check conversations: %w", err))
+	}
+	defer rows.Close()
+	live := make(map[uuid.UUID]bool, len(ids))
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("scan conversation id: %w", err)
+		}
+		id, err := uuid.Parse(s)
+		if err != nil {
+			return nil, fmt.Errorf("parse conversation id %q: %w", s, err)
+		}
+		live[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.classify(fmt.Errorf("check conversations: %w", err))
+	}
+	var missing []uuid.UUID
+	for _, id := range ids {
+		if !live[id] {
+			missing = append(missing, id)
+		}
+	}
+	return missing, nil
 }
 
 const conversationColumns = `id, workspace_id, bot_id, source, channel, created_at, last_message_at, body`
@@ -437,8 +501,12 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close implements store.Store.
 func (db *DB) Close() error {
+	var err error
+	if db.OnClose != nil {
+		err = db.OnClose()
+	}
 	db.stmts.close()
-	err := db.Read.Close()
+	err = errors.Join(err, db.Read.Close())
 	if db.Write != db.Read {
 		err = errors.Join(err, db.Write.Close())
 	}

@@ -45,6 +45,11 @@ func (s *stmts) close() {
 
 // exec runs a prepared write on the write pool.
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	leave, err := db.enterWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
 	st, err := db.stmts.get(ctx, db.Write, db.q(query))
 	if err != nil {
 		return nil, err
