@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -17,59 +14,27 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fini-oss/conversations/client"
-	"github.com/fini-oss/conversations/server"
-	"github.com/fini-oss/conversations/server/apikey"
 	"github.com/fini-oss/conversations/server/demo"
-	"github.com/fini-oss/conversations/server/store"
-	"github.com/fini-oss/conversations/server/store/sqlite"
+	"github.com/fini-oss/conversations/server/servertest"
 )
 
 // fixture is the real server stack on a temporary SQLite, response validation enforced, so a
 // request the client builds that the spec forbids fails these tests.
 type fixture struct {
-	url      string
-	store    store.Store
-	ws       demo.Result
-	other    demo.Result
-	readOnly string
+	*servertest.Env
+	ws, other demo.Result
+	readOnly  string
 }
 
 func newFixture(t *testing.T, conversations int) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "client.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	rnd := rand.New(rand.NewPCG(7, 8))
-	f := &fixture{store: db}
-	if f.ws, err = demo.Seed(ctx, db, conversations, time.Now(), rnd); err != nil {
-		t.Fatal(err)
-	}
-	if f.other, err = demo.Seed(ctx, db, 5, time.Now(), rnd); err != nil {
-		t.Fatal(err)
-	}
-	key, hash, _ := apikey.Generate()
-	if err := db.CreateAPIKey(ctx, store.APIKey{ID: uuid.New(), WorkspaceID: f.ws.WorkspaceID, Name: "ro",
-		Scopes: []string{"read"}, Hash: hash, CreatedAt: time.Now().UnixMilli()}); err != nil {
-		t.Fatal(err)
-	}
-	f.readOnly = key
-	srv, err := server.New(server.Config{Store: db, ResponseValidation: server.Enforce,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	f.url = hs.URL
-	return f
+	env := servertest.New(t, conversations)
+	return &fixture{Env: env, ws: env.Seeded, other: env.Other, readOnly: env.Key(t, "read")}
 }
 
 func (f *fixture) client(t *testing.T, key string, opts ...client.Option) *client.Client {
 	t.Helper()
-	c, err := client.New(key, append([]client.Option{client.WithBaseURL(f.url)}, opts...)...)
+	c, err := client.New(key, append([]client.Option{client.WithBaseURL(f.URL)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

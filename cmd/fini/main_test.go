@@ -2,13 +2,7 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"math/rand/v2"
-	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,11 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/fini-oss/conversations/server"
-	"github.com/fini-oss/conversations/server/apikey"
-	"github.com/fini-oss/conversations/server/demo"
-	"github.com/fini-oss/conversations/server/store"
-	"github.com/fini-oss/conversations/server/store/sqlite"
+	"github.com/fini-oss/conversations/server/servertest"
 )
 
 type fixture struct {
@@ -30,28 +20,8 @@ type fixture struct {
 
 func newFixture(t *testing.T, n int) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "fini.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	seeded, err := demo.Seed(ctx, db, n, time.Now(), rand.New(rand.NewPCG(5, 6)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ro, hash, _ := apikey.Generate()
-	if err := db.CreateAPIKey(ctx, store.APIKey{ID: uuid.New(), WorkspaceID: seeded.WorkspaceID, Scopes: []string{"read"},
-		Hash: hash, CreatedAt: time.Now().UnixMilli()}); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Config{Store: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	return &fixture{url: hs.URL, key: seeded.Key, readOnly: ro, ids: seeded.ConversationIDs}
+	env := servertest.New(t, n)
+	return &fixture{url: env.URL, key: env.Seeded.Key, readOnly: env.Key(t, "read"), ids: env.Seeded.ConversationIDs}
 }
 
 type result struct {

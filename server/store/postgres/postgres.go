@@ -10,7 +10,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"strconv"
 	"strings"
@@ -57,24 +56,13 @@ func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) {
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("postgres migrations: %w", err)
-	}
 	// Replicas starting together must not race to apply the same migration: goose's session
 	// locker serialises them on a PostgreSQL advisory lock.
-	locker, err := lock.NewPostgresSessionLocker()
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300)) // probe each second, up to 5 min
 	if err != nil {
 		return fmt.Errorf("postgres migrations: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithSessionLocker(locker))
-	if err != nil {
-		return fmt.Errorf("postgres migrations: %w", err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("postgres migrations: %w", err)
-	}
-	return nil
+	return sqlstore.Migrate(ctx, db, goose.DialectPostgres, migrations, "migrations", goose.WithSessionLocker(locker))
 }
 
 // Dialect is PostgreSQL's: `$n` placeholders, row locks for bulk deletes, and SQLSTATE codes
