@@ -57,8 +57,8 @@ func TestSQLiteWriterHoldsLock(t *testing.T) {
 }
 
 // TestPostgresOutage: a private PostgreSQL cluster is stopped for several seconds under load.
-// Requests fail fast in the error envelope, /readyz says not ready, and within 2 s of the
-// database's return the server answers again, without a restart.
+// Requests fail fast with a 503, Retry-After and the error envelope, /readyz says not ready,
+// and within 2 s of the database's return the server answers again, without a restart.
 func TestPostgresOutage(t *testing.T) {
 	pg := newPrivateCluster(t)
 	t.Setenv("FINI_TEST_POSTGRES", pg.dsn) // newFixture makes its schema in the private cluster
@@ -66,10 +66,11 @@ func TestPostgresOutage(t *testing.T) {
 	p := start(t, pf.db, "")
 
 	type sample struct {
-		at      time.Time
-		status  int
-		latency time.Duration
-		body    string
+		at         time.Time
+		status     int
+		latency    time.Duration
+		body       string
+		retryAfter string
 	}
 	var (
 		mu      sync.Mutex
@@ -90,7 +91,7 @@ func TestPostgresOutage(t *testing.T) {
 				began := time.Now()
 				r := call("GET", convURL(p.url, pf.A.ConversationIDs[(w*13+n)%100]), pf.A.Key, "")
 				mu.Lock()
-				samples = append(samples, sample{began, r.status, time.Since(began), string(r.body)})
+				samples = append(samples, sample{began, r.status, time.Since(began), string(r.body), r.header.Get("Retry-After")})
 				mu.Unlock()
 				time.Sleep(5 * time.Millisecond)
 			}
@@ -119,7 +120,8 @@ func TestPostgresOutage(t *testing.T) {
 		case s.at.After(down.Add(200*time.Millisecond)) && s.at.Before(back):
 			during++
 			var env struct{ StatusCode int }
-			if s.status >= 500 && json.Unmarshal([]byte(s.body), &env) == nil && env.StatusCode == s.status && s.latency < 3*time.Second {
+			if s.status == http.StatusServiceUnavailable && s.retryAfter == "1" && json.Unmarshal([]byte(s.body), &env) == nil &&
+				env.StatusCode == s.status && s.latency < 3*time.Second {
 				failedFast++
 			} else if s.status != http.StatusOK {
 				t.Errorf("during the outage: %d after %v: %.200s", s.status, s.latency, s.body)
@@ -134,7 +136,7 @@ func TestPostgresOutage(t *testing.T) {
 	if recoveredAt.IsZero() || recoveredAt.Sub(back) > 2*time.Second {
 		t.Errorf("first success %v after the database returned, want within 2s", recoveredAt.Sub(back))
 	}
-	t.Logf("outage: %d requests while down, %d failed fast in the envelope; recovered %v after the database returned",
+	t.Logf("outage: %d requests while down, %d answered 503 with Retry-After in the envelope, fast; recovered %v after the database returned",
 		during, failedFast, recoveredAt.Sub(back).Round(time.Millisecond))
 }
 

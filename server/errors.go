@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/fini-oss/conversations/gen/api"
+	"github.com/fini-oss/conversations/server/store"
 )
 
 // The seed's exact 401 and 403 messages; the 401 never says which check failed, so it is no
@@ -16,7 +17,12 @@ const (
 	msgUnauthorized = "Invalid or revoked API key"
 	msgForbidden    = "API key does not have the required scope for this operation"
 	msgInternal     = "Internal server error"
+	msgUnavailable  = "The database is unavailable; retry shortly"
 )
+
+// retryAfterSeconds is the Retry-After of a 503: the pool reconnects within a second of the
+// database's return.
+const retryAfterSeconds = "1"
 
 // apiError is an expected failure with a status and a message for the client.
 type apiError struct {
@@ -46,6 +52,9 @@ func statusAndMessage(err error) (int, string) {
 	if errors.As(err, &ae) {
 		return ae.status, ae.message
 	}
+	if errors.Is(err, store.ErrUnavailable) {
+		return http.StatusServiceUnavailable, msgUnavailable
+	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		switch he.Code {
@@ -74,6 +83,9 @@ func writeError(c echo.Context, err error) {
 	status, msg := statusAndMessage(err)
 	if status >= 500 {
 		c.Set(ctxKeyInternalError, err)
+	}
+	if status == http.StatusServiceUnavailable {
+		c.Response().Header().Set("Retry-After", retryAfterSeconds)
 	}
 	if jerr := c.JSON(status, envelope(status, msg)); jerr != nil {
 		c.Set(ctxKeyInternalError, errors.Join(err, jerr))

@@ -46,6 +46,38 @@ func TestStorageFailureIs500WithoutInternals(t *testing.T) {
 	}
 }
 
+// downStore fails every conversation call the way an unreachable database does.
+type downStore struct{ store.Store }
+
+var errDown = fmt.Errorf("%w: dial tcp 127.0.0.1:5432: connect: connection refused", store.ErrUnavailable)
+
+func (downStore) DeleteConversation(context.Context, uuid.UUID, uuid.UUID) error { return errDown }
+func (downStore) BulkDeleteConversations(context.Context, uuid.UUID, []uuid.UUID) error {
+	return errDown
+}
+func (downStore) GetConversation(context.Context, uuid.UUID, uuid.UUID) (store.Conversation, error) {
+	return store.Conversation{}, errDown
+}
+func (downStore) ListConversations(context.Context, store.ListQuery) (store.Page, error) {
+	return store.Page{}, errDown
+}
+
+func TestDatabaseDownIs503WithRetryAfter(t *testing.T) {
+	e := newTestServerMode(t, server.Enforce, func(s store.Store) store.Store { return downStore{s} })
+	id := e.A.ConversationIDs[0]
+	for _, r := range []response{
+		e.do("DELETE", convPath(id), e.A.Key, ""),
+		e.do("DELETE", listPath, e.A.Key, fmt.Sprintf(`{"ids":[%q]}`, id)),
+		e.do("GET", convPath(id), e.A.Key, ""),
+		e.do("GET", listPath, e.A.Key, ""),
+	} {
+		r.expect(t, 503, errBody(503, "The database is unavailable; retry shortly"))
+		if r.header.Get("Retry-After") != "1" || strings.Contains(r.body, "5432") {
+			t.Errorf("503 without Retry-After or with internals: %v %s", r.header, r.body)
+		}
+	}
+}
+
 // leakyStore returns a conversation with a field the spec does not have.
 type leakyStore struct{ store.Store }
 
