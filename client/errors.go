@@ -42,6 +42,7 @@ type APIError struct {
 	ContentType string
 }
 
+// Error says the status, the API's message and the request id.
 func (e *APIError) Error() string {
 	s := fmt.Sprintf("fini: %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	switch {

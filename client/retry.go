@@ -67,6 +67,7 @@ type retryingDoer struct {
 	policy RetryPolicy
 }
 
+// Do sends req, again after a retryable failure while attempts and the context allow.
 func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	for attempt := 1; ; attempt++ {

@@ -174,6 +174,7 @@ func splitList(name string, values *[]string, maxValues int) ([]string, string) 
 // the spec on import, and is validated again on the way out.
 type rawConversation []byte
 
+// VisitGetConversationResponse writes the stored JSON with a 200.
 func (r rawConversation) VisitGetConversationResponse(w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
@@ -184,6 +185,7 @@ func (r rawConversation) VisitGetConversationResponse(w http.ResponseWriter) err
 // rawPage writes a ConversationPage around stored conversations without decoding them.
 type rawPage store.Page
 
+// VisitListConversationsResponse writes the page with a 200.
 func (p rawPage) VisitListConversationsResponse(w http.ResponseWriter) error {
 	var b bytes.Buffer
 	b.WriteString(`{"interactions":[`)

@@ -30,6 +30,7 @@ type apiError struct {
 	message string
 }
 
+// Error is the status and message, for logs.
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s", e.status, e.message) }
 
 func newAPIError(status int, format string, args ...any) *apiError {

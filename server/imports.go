@@ -124,7 +124,10 @@ type LineError struct {
 	Err  error
 }
 
+// Error names the line and what is wrong with it.
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+
+// Unwrap returns the line's error.
 func (e *LineError) Unwrap() error { return e.Err }
 
 // Import reads JSON Lines from r and stores them all in one transaction, or nothing: a bad

@@ -64,9 +64,10 @@ func newValidator(mode ValidationMode, auth *authenticator, log *slog.Logger, m 
 		mode: mode,
 		auth: auth,
 		reqOpts: openapi3filter.Options{
-			// Security is checked by authenticate, before the request is read; parameter and
-			// body validation fill in nothing so that handlers see what the client sent.
-			AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
+			// Security is checked by authenticate, before the body is read, and parameters and
+			// body are validated one by one (not with ValidateRequest, whose security check
+			// reads the whole body first). Nothing is filled in, so handlers see what the
+			// client sent; the generated server binds the value that was validated.
 			KeepValidatedValue:      true,
 			SkipSettingDefaults:     true,
 			SchemaValidationOptions: []openapi3.SchemaValidationOption{formats},

@@ -31,6 +31,7 @@ type NotAccessibleError struct {
 	IDs []uuid.UUID
 }
 
+// Error lists the inaccessible ids.
 func (e *NotAccessibleError) Error() string {
 	ids := make([]string, len(e.IDs))
 	for i, id := range e.IDs {
