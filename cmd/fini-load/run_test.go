@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -37,16 +39,17 @@ func TestDrive(t *testing.T) {
 	}
 }
 
-func TestBulkBodiesAreDistinctRealIDs(t *testing.T) {
+func TestBulkTakesTheNextFiftyIDs(t *testing.T) {
 	ids := make([]string, 120)
 	for i := range ids {
-		ids[i] = strings.Repeat("0", 35) + string(rune('a'+i%26))
+		ids[i] = fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
 	}
-	req, want := build(context.Background(), "http://127.0.0.1:1", "k", "bulk", ids, 1)
-	if want != 200 || req.Method != http.MethodDelete {
-		t.Errorf("first bulk: %s, want %d", req.Method, want)
+	req, ok := build(context.Background(), "http://127.0.0.1:1", "k", "bulk", ids, 2) // the second
+	body, _ := io.ReadAll(req.Body)
+	if req.Method != http.MethodDelete || !ok(http.StatusOK) || !ok(http.StatusNotAcceptable) || ok(http.StatusInternalServerError) {
+		t.Errorf("bulk: %s, accepts 200 %v, 406 %v, 500 %v", req.Method, ok(200), ok(406), ok(500))
 	}
-	if _, want := build(context.Background(), "http://127.0.0.1:1", "k", "bulk", ids, 3); want != 406 {
-		t.Errorf("third bulk of 50 over 120 ids should expect a refusal, got %d", want)
+	if !strings.Contains(string(body), ids[50]) || !strings.Contains(string(body), ids[99]) || strings.Contains(string(body), ids[100]) {
+		t.Errorf("the second bulk should carry ids 50 to 99: %s", body)
 	}
 }
