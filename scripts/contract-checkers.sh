@@ -114,7 +114,7 @@ echo "Prism: $checks exchanges, zero violations"
 PY=python3
 if ! $PY -c 'import requests' 2>/dev/null; then
 	if /usr/bin/python3 -c 'import requests' 2>/dev/null; then PY=/usr/bin/python3; else
-		apt-get install -y -qq python3-requests >/dev/null && PY=/usr/bin/python3; fi
+		apt-get update -qq >/dev/null && apt-get install -y -qq python3-requests >/dev/null && PY=/usr/bin/python3; fi
 fi
 substitute() { # file -> copy with only the base URL and the key replaced
 	local out="$work/$(basename "$1")"
