@@ -49,6 +49,15 @@ var FormatCheckers = map[string]func(string) error{
 	},
 }
 
+// ParseUUID parses s as the spec's `uuid` format accepts it (the canonical 36-character
+// form), so that ids typed on a command line or in an import obey the API's rule.
+func ParseUUID(s string) (uuid.UUID, error) {
+	if err := FormatCheckers["uuid"](s); err != nil {
+		return uuid.Nil, err
+	}
+	return uuid.Parse(s)
+}
+
 // Formats is the schema validation option that registers FormatCheckers with kin-openapi.
 func Formats() openapi3.SchemaValidationOption {
 	validators := make(map[string]openapi3.StringFormatValidator, len(FormatCheckers))

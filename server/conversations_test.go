@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/fini-oss/conversations/server"
 )
 
 func TestDeleteConversation(t *testing.T) {
@@ -277,6 +279,10 @@ func TestServiceRoutes(t *testing.T) {
 	e := newTestServer(t)
 	e.do("GET", "/nope", "", "").expect(t, 404, errBody(404, "No such route"))
 	e.do("PUT", listPath, e.A.Key, "").expect(t, 405, errBody(405, "Method not allowed on this route"))
+	huge, _ := http.NewRequest(http.MethodGet, e.url+listPath, nil)
+	huge.Header.Set("Authorization", "Bearer "+e.A.Key)
+	huge.Header.Set("X-Junk", strings.Repeat("a", server.MaxHeaderBytes))
+	e.send(huge).expect(t, 431, errBody(431, fmt.Sprintf("Request headers are larger than %d bytes", server.MaxHeaderBytes)))
 	e.do("GET", "/healthz", "", "").expect(t, 200, `{"status":"ok"}`)
 	e.do("GET", "/readyz", "", "").expect(t, 200, `{"status":"ready"}`)
 	if r := e.do("GET", "/openapi.yaml", "", ""); r.status != 200 || !strings.HasPrefix(r.body, "openapi: 3.0.3") {

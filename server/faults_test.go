@@ -13,32 +13,43 @@ import (
 	"github.com/fini-oss/conversations/server/store"
 )
 
-// brokenStore fails every conversation call the way a dying database would, with internals
-// in the error that must never reach a client.
-type brokenStore struct{ store.Store }
-
-var errDisk = errors.New(`sqlite: disk I/O error near "UPDATE conversations SET deleted_at"`)
-
-func (brokenStore) DeleteConversation(context.Context, uuid.UUID, uuid.UUID) error { return errDisk }
-func (brokenStore) BulkDeleteConversations(context.Context, uuid.UUID, []uuid.UUID) error {
-	return errDisk
-}
-func (brokenStore) GetConversation(context.Context, uuid.UUID, uuid.UUID) (store.Conversation, error) {
-	return store.Conversation{}, errDisk
-}
-func (brokenStore) ListConversations(context.Context, store.ListQuery) (store.Page, error) {
-	return store.Page{}, errDisk
+// failingStore fails every conversation call with err, the way a broken or unreachable
+// database would, with internals in the error that must never reach a client.
+type failingStore struct {
+	store.Store
+	err error
 }
 
-func TestStorageFailureIs500WithoutInternals(t *testing.T) {
-	e := newTestServerMode(t, server.Enforce, func(s store.Store) store.Store { return brokenStore{s} })
+func (s failingStore) DeleteConversation(context.Context, uuid.UUID, uuid.UUID) error { return s.err }
+func (s failingStore) BulkDeleteConversations(context.Context, uuid.UUID, []uuid.UUID) error {
+	return s.err
+}
+func (s failingStore) GetConversation(context.Context, uuid.UUID, uuid.UUID) (store.Conversation, error) {
+	return store.Conversation{}, s.err
+}
+func (s failingStore) ListConversations(context.Context, store.ListQuery) (store.Page, error) {
+	return store.Page{}, s.err
+}
+
+var (
+	errDisk = errors.New(`sqlite: disk I/O error near "UPDATE conversations SET deleted_at"`)
+	errDown = fmt.Errorf("%w: dial tcp 127.0.0.1:5432: connect: connection refused", store.ErrUnavailable)
+)
+
+// allOperations calls each operation once.
+func (e *env) allOperations() []response {
 	id := e.A.ConversationIDs[0]
-	for _, r := range []response{
+	return []response{
 		e.do("DELETE", convPath(id), e.A.Key, ""),
 		e.do("DELETE", listPath, e.A.Key, fmt.Sprintf(`{"ids":[%q]}`, id)),
 		e.do("GET", convPath(id), e.A.Key, ""),
 		e.do("GET", listPath, e.A.Key, ""),
-	} {
+	}
+}
+
+func TestStorageFailureIs500WithoutInternals(t *testing.T) {
+	e := newTestServerMode(t, server.Enforce, func(s store.Store) store.Store { return failingStore{s, errDisk} })
+	for _, r := range e.allOperations() {
 		r.expect(t, 500, internalError)
 		if strings.Contains(r.body, "sqlite") || r.header.Get("X-Request-Id") == "" {
 			t.Errorf("500 leaks internals or lacks a request id: %s", r.body)
@@ -46,31 +57,9 @@ func TestStorageFailureIs500WithoutInternals(t *testing.T) {
 	}
 }
 
-// downStore fails every conversation call the way an unreachable database does.
-type downStore struct{ store.Store }
-
-var errDown = fmt.Errorf("%w: dial tcp 127.0.0.1:5432: connect: connection refused", store.ErrUnavailable)
-
-func (downStore) DeleteConversation(context.Context, uuid.UUID, uuid.UUID) error { return errDown }
-func (downStore) BulkDeleteConversations(context.Context, uuid.UUID, []uuid.UUID) error {
-	return errDown
-}
-func (downStore) GetConversation(context.Context, uuid.UUID, uuid.UUID) (store.Conversation, error) {
-	return store.Conversation{}, errDown
-}
-func (downStore) ListConversations(context.Context, store.ListQuery) (store.Page, error) {
-	return store.Page{}, errDown
-}
-
 func TestDatabaseDownIs503WithRetryAfter(t *testing.T) {
-	e := newTestServerMode(t, server.Enforce, func(s store.Store) store.Store { return downStore{s} })
-	id := e.A.ConversationIDs[0]
-	for _, r := range []response{
-		e.do("DELETE", convPath(id), e.A.Key, ""),
-		e.do("DELETE", listPath, e.A.Key, fmt.Sprintf(`{"ids":[%q]}`, id)),
-		e.do("GET", convPath(id), e.A.Key, ""),
-		e.do("GET", listPath, e.A.Key, ""),
-	} {
+	e := newTestServerMode(t, server.Enforce, func(s store.Store) store.Store { return failingStore{s, errDown} })
+	for _, r := range e.allOperations() {
 		r.expect(t, 503, errBody(503, "The database is unavailable; retry shortly"))
 		if r.header.Get("Retry-After") != "1" || strings.Contains(r.body, "5432") {
 			t.Errorf("503 without Retry-After or with internals: %v %s", r.header, r.body)

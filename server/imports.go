@@ -62,8 +62,8 @@ func (im *Importer) Parse(workspace uuid.UUID, line []byte) (store.Conversation,
 		delete(obj, "botId")
 		if raw != nil {
 			s, _ := raw.(string)
-			id, err := uuid.Parse(s)
-			if err != nil || len(s) != 36 {
+			id, err := openapi.ParseUUID(s)
+			if err != nil {
 				return c, errors.New("botId: must be a UUID or null")
 			}
 			botID = &id

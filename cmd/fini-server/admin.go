@@ -39,8 +39,8 @@ func (a *app) workspaceCmd() *cobra.Command {
 }
 
 func parseUUID(what, s string) (uuid.UUID, error) {
-	id, err := uuid.Parse(s)
-	if err != nil || len(s) != 36 {
+	id, err := openapi.ParseUUID(s)
+	if err != nil {
 		return uuid.Nil, fmt.Errorf("%s %q is not a UUID", what, s)
 	}
 	return id, nil

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/fini-oss/conversations/client"
+	"github.com/fini-oss/conversations/openapi"
 )
 
 func (a *app) conversationsCmd() *cobra.Command {
@@ -45,8 +46,8 @@ func parseTime(flag, s string) (time.Time, error) {
 }
 
 func parseID(s string) (uuid.UUID, error) {
-	id, err := uuid.Parse(s)
-	if err != nil || len(s) != 36 {
+	id, err := openapi.ParseUUID(s)
+	if err != nil {
 		return uuid.Nil, usage("%q is not a conversation id (a UUID)", s)
 	}
 	return id, nil
@@ -312,8 +313,8 @@ func (a *app) readIDs(args []string) ([]uuid.UUID, error) {
 		if s == "" {
 			continue
 		}
-		id, err := uuid.Parse(s)
-		if err != nil || len(s) != 36 {
+		id, err := openapi.ParseUUID(s)
+		if err != nil {
 			return nil, usage("stdin line %d: %q is not a conversation id (a UUID); nothing was deleted", n, s)
 		}
 		ids = append(ids, id)

@@ -8,10 +8,12 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fini-oss/conversations/client"
+	"github.com/fini-oss/conversations/openapi"
 )
 
 // Exit codes, by class of failure; listed in --help.
@@ -83,7 +85,7 @@ func explain(err error) string {
 	case errors.Is(err, client.ErrUnauthorized):
 		return err.Error() + "\n  The API key was refused: it is missing, malformed, unknown or revoked. Set FINI_API_KEY (or --api-key) to a valid key."
 	case errors.Is(err, client.ErrForbidden):
-		return err.Error() + "\n  The API key lacks the scope this command needs: list and get need `read`; delete and bulk-delete need `write`. Use a key with that scope."
+		return err.Error() + "\n  The API key lacks the scope this command needs" + scopeHint() + ". Use a key with that scope."
 	case errors.Is(err, client.ErrNotFound):
 		return err.Error() + "\n  No such conversation in this key's workspace: it never existed, was deleted, or belongs to another workspace."
 	case errors.Is(err, client.ErrNotAcceptable):
@@ -145,4 +147,29 @@ func (a *app) client() (*client.Client, error) {
 		return nil, usage("%w", err)
 	}
 	return c, nil
+}
+
+// scopeHint says which scope each command needs, as the spec's x-required-scopes state it.
+func scopeHint() string {
+	doc, err := openapi.Load()
+	if err != nil {
+		return ""
+	}
+	commands := []struct{ names, operationID string }{
+		{"list", "listConversations"}, {"get", "getConversation"},
+		{"delete", "deleteConversation"}, {"bulk-delete", "bulkDeleteConversations"},
+	}
+	var parts []string
+	for _, c := range commands {
+		_, _, op, err := openapi.Operation(doc, c.operationID)
+		var scopes []string
+		if err == nil {
+			_, err = openapi.Extension(op, "x-required-scopes", &scopes)
+		}
+		if err != nil {
+			return ""
+		}
+		parts = append(parts, fmt.Sprintf("%s needs `%s`", c.names, strings.Join(scopes, "`, `")))
+	}
+	return ": " + strings.Join(parts, "; ")
 }

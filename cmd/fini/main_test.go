@@ -83,7 +83,7 @@ func TestDelete(t *testing.T) {
 		t.Fatalf("delete: %+v", r)
 	}
 	r = f.fini(t, f.readOnly, "", "conversations", "delete", f.ids[2].String())
-	if r.code != exitAuth || !strings.Contains(r.stderr, "need `write`") {
+	if r.code != exitAuth || !strings.Contains(r.stderr, "delete needs `write`") {
 		t.Fatalf("delete with a read-only key: %+v", r)
 	}
 	r = f.fini(t, "fini_"+strings.Repeat("A", 43), "", "conversations", "list")

@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"ImportAllOrNothing":            testImport,
 		"RestoreAndPurge":               testRestorePurge,
 		"APIKeys":                       testKeys,
+		"EmptyStoreHasNoWorkspaces":     testEmpty,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -408,6 +409,9 @@ func testRestorePurge(t *testing.T, s store.Store) {
 func testKeys(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	ws := mustWorkspace(t, s)
+	if used, err := s.HasWorkspaces(ctx); err != nil || !used {
+		t.Errorf("HasWorkspaces after creating one = %v, %v", used, err)
+	}
 	k := store.APIKey{ID: uuid.New(), WorkspaceID: ws, Name: "ci", Scopes: []string{"read", "write"},
 		Hash: []byte("0123456789abcdef0123456789abcdef"), CreatedAt: base}
 	if err := s.CreateAPIKey(ctx, k); err != nil {
@@ -440,5 +444,11 @@ func testKeys(t *testing.T, s store.Store) {
 	}
 	if err := s.RevokeAPIKey(ctx, uuid.New(), base); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("revoke unknown: %v", err)
+	}
+}
+
+func testEmpty(t *testing.T, s store.Store) {
+	if used, err := s.HasWorkspaces(context.Background()); err != nil || used {
+		t.Errorf("HasWorkspaces on a new store = %v, %v; want false", used, err)
 	}
 }
