@@ -67,6 +67,11 @@ release-spec: ## Make the current spec the released baseline and clear the ackno
 	cp openapi/openapi.yaml openapi/released.yaml
 	sed -i '/^[^#]/d' openapi/breaking-changes.txt
 
+.PHONY: check-large-files
+check-large-files: ## Fail if a tracked file is over 1 MiB (off a short allow-list) or an executable binary
+	scripts/check-large-files.sh
+	scripts/check-large-files-selftest.sh
+
 .PHONY: check-client-deps
 check-client-deps: ## Fail if the client (or the generated client under it) pulls in Echo
 	@for pkg in ./gen/api ./client; do \
@@ -113,4 +118,4 @@ contract: node_modules/.package-lock.json ## Prove spec, server and client agree
 	scripts/contract-checkers.sh
 
 .PHONY: ci
-ci: tidy-check check-generated check-client-deps lint lint-spec check-breaking test contract reliability ## Everything CI runs
+ci: check-large-files tidy-check check-generated check-client-deps lint lint-spec check-breaking test contract reliability ## Everything CI runs
