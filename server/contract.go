@@ -36,6 +36,8 @@ type operation struct {
 	statuses []string
 	// itemArrays are, by status, the response arrays whose items validate one by one.
 	itemArrays map[int][]itemArray
+	// fixed are, by status, the response headers whose value the spec fixes.
+	fixed map[int][]fixedHeader
 }
 
 // listRules are the List operation's rules that the spec states and the handler applies.
@@ -50,6 +52,8 @@ type contract struct {
 	doc  *openapi3.T
 	ops  map[string]*operation // by operationId
 	list listRules
+	// common are the fixed headers of every response, sent outside the operations too.
+	common []fixedHeader
 }
 
 func loadContract() (*contract, error) {
@@ -67,6 +71,7 @@ func loadContract() (*contract, error) {
 			c.ops[o.id] = o
 		}
 	}
+	c.common = commonFixedHeaders(c.ops)
 	if c.list, err = prepareListRules(c.ops["listConversations"]); err != nil {
 		return nil, fmt.Errorf("openapi.yaml: listConversations: %w", err)
 	}
@@ -132,6 +137,7 @@ func prepare(doc *openapi3.T, path string, item *openapi3.PathItem, method strin
 		o.statuses = append(o.statuses, code)
 	}
 	o.itemArrays = itemArrays(op)
+	o.fixed = fixedHeadersByStatus(op)
 	if method == http.MethodGet && o.body != nil {
 		return nil, fmt.Errorf("GET with a request body")
 	}

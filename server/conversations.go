@@ -47,7 +47,7 @@ func (h *Handlers) DeleteConversation(ctx context.Context, req apiserver.DeleteC
 	if err := h.store.DeleteConversation(ctx, p.WorkspaceID, req.ID); err != nil {
 		return nil, err
 	}
-	return apiserver.DeleteConversation200JSONResponse{Success: true}, nil
+	return apiserver.DeleteConversation200JSONResponse{Body: api.Success{Success: true}}, nil
 }
 
 // BulkDeleteConversations deletes all the ids or, when any is inaccessible, none (406).
@@ -56,24 +56,35 @@ func (h *Handlers) BulkDeleteConversations(ctx context.Context, req apiserver.Bu
 	if err != nil {
 		return nil, err
 	}
+	// The spec's uniqueItems compares the strings; ids are UUIDs, compared by value, so two
+	// spellings of one id are a duplicate too.
+	if i, j, dup := firstDuplicate(req.Body.IDs); dup {
+		return apiserver.BulkDeleteConversations400JSONResponse{BadRequestJSONResponse: apiserver.BadRequestJSONResponse{
+			Body: envelope(http.StatusBadRequest, duplicateMessage("ids", i, j, req.Body.IDs[j].String()))}}, nil
+	}
 	err = h.store.BulkDeleteConversations(ctx, p.WorkspaceID, req.Body.IDs)
 	var na *store.NotAccessibleError
 	if errors.As(err, &na) {
+		// A 406 tells the client to drop the named ids and retry: one naming none would make
+		// it retry the same request for ever.
+		if len(na.IDs) == 0 {
+			return nil, fmt.Errorf("bulk delete: the store refused without naming an id: %w", err)
+		}
 		ids := make([]string, len(na.IDs))
 		for i, id := range na.IDs {
 			ids[i] = id.String()
 		}
-		return apiserver.BulkDeleteConversations406JSONResponse{
+		return apiserver.BulkDeleteConversations406JSONResponse{Body: api.NotAcceptableError{
 			StatusCode: http.StatusNotAcceptable,
 			Message:    "Some interactions were not found or are not accessible: " + strings.Join(ids, ", "),
 			Error:      http.StatusText(http.StatusNotAcceptable),
 			IDs:        na.IDs,
-		}, nil
+		}}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return apiserver.BulkDeleteConversations200JSONResponse{SuccessJSONResponse: apiserver.SuccessJSONResponse{Success: true}}, nil
+	return apiserver.BulkDeleteConversations200JSONResponse{SuccessJSONResponse: apiserver.SuccessJSONResponse{Body: api.Success{Success: true}}}, nil
 }
 
 // GetConversation returns the stored conversation as it was imported; 404 for a missing,
@@ -85,7 +96,7 @@ func (h *Handlers) GetConversation(ctx context.Context, req apiserver.GetConvers
 	}
 	c, err := h.store.GetConversation(ctx, p.WorkspaceID, req.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return apiserver.GetConversation404JSONResponse(envelope(http.StatusNotFound, "Conversation not found")), nil
+		return apiserver.GetConversation404JSONResponse{Body: envelope(http.StatusNotFound, "Conversation not found")}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -101,17 +112,34 @@ func (h *Handlers) ListConversations(ctx context.Context, req apiserver.ListConv
 	}
 	q, msg := h.listQuery(p.WorkspaceID, req.Params)
 	if msg != "" {
-		return apiserver.ListConversations400JSONResponse{BadRequestJSONResponse: apiserver.BadRequestJSONResponse(envelope(http.StatusBadRequest, msg))}, nil
+		return badListQuery(msg), nil
 	}
 	page, err := h.store.ListConversations(ctx, q)
 	if errors.Is(err, store.ErrCursorNotFound) {
-		return apiserver.ListConversations400JSONResponse{BadRequestJSONResponse: apiserver.BadRequestJSONResponse(envelope(http.StatusBadRequest,
-			`Invalid parameter "cursor" in query: no conversation of this workspace has this id; start again without a cursor`))}, nil
+		return badListQuery(`Invalid parameter "cursor" in query: no conversation of this workspace has this id; start again without a cursor`), nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	return rawPage(page), nil
+}
+
+func badListQuery(msg string) apiserver.ListConversations400JSONResponse {
+	return apiserver.ListConversations400JSONResponse{BadRequestJSONResponse: apiserver.BadRequestJSONResponse{
+		Body: envelope(http.StatusBadRequest, msg)}}
+}
+
+// firstDuplicate returns the first id that repeats an earlier one, at index j, and the index
+// i of the earlier one.
+func firstDuplicate(ids []uuid.UUID) (i, j int, found bool) {
+	seen := make(map[uuid.UUID]int, len(ids))
+	for j, id := range ids {
+		if i, ok := seen[id]; ok {
+			return i, j, true
+		}
+		seen[id] = j
+	}
+	return 0, 0, false
 }
 
 // listQuery applies the spec's defaults and the rules a schema cannot state; msg is the

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -71,7 +72,7 @@ func TestBulkDeleteConversations(t *testing.T) {
 		{"ids missing", "application/json", `{}`, 400, `Invalid request body: property "ids" is missing`},
 		{"empty", "application/json", `{"ids":[]}`, 400, "Invalid request body: ids: minimum number of items is 1"},
 		{"51 ids", "application/json", body(fiftyOne...), 400, "Invalid request body: ids: maximum number of items is 50"},
-		{"duplicates", "application/json", body(ids[5], ids[5]), 400, "Invalid request body: ids: duplicate items found"},
+		{"duplicates", "application/json", body(ids[5], ids[5]), 400, "Invalid request body: ids.1 repeats ids.0: " + ids[5].String()},
 		{"not a uuid", "application/json", body(ids[5], "nope"), 400, "Invalid request body: ids.1: must be a UUID"},
 		{"ids not array", "application/json", `{"ids":"x"}`, 400, "Invalid request body: ids: must be an array"},
 		{"not json", "text/plain", body(ids[5]), 415, "Content-Type must be application/json"},
@@ -132,7 +133,7 @@ func (e *env) list(t *testing.T, key string, q url.Values) page {
 	return p
 }
 
-func ids(p page) []string {
+func pageIDs(p page) []string {
 	var out []string
 	for _, c := range p.Interactions {
 		out = append(out, c.ID)
@@ -154,19 +155,19 @@ func TestListConversations(t *testing.T) {
 	for {
 		p := e.list(t, e.A.Key, q)
 		pages = append(pages, p)
-		walked = append(walked, ids(p)...)
+		walked = append(walked, pageIDs(p)...)
 		if p.NextCursor == nil {
 			break
 		}
 		q = url.Values{"limit": {"7"}, "cursor": {*p.NextCursor}, "direction": {"next"}}
 	}
-	if !slices.Equal(walked, ids(all)) {
-		t.Fatalf("walking nextCursor saw %d, want the %d of one big page in the same order", len(walked), len(ids(all)))
+	if !slices.Equal(walked, pageIDs(all)) {
+		t.Fatalf("walking nextCursor saw %d, want the %d of one big page in the same order", len(walked), len(pageIDs(all)))
 	}
 	last := pages[len(pages)-1]
 	back := e.list(t, e.A.Key, url.Values{"limit": {"7"}, "cursor": {*last.PrevCursor}, "direction": {"previous"}})
-	if !slices.Equal(ids(back), ids(pages[len(pages)-2])) || back.NextCursor == nil {
-		t.Errorf("previous page = %v, want %v", ids(back), ids(pages[len(pages)-2]))
+	if !slices.Equal(pageIDs(back), pageIDs(pages[len(pages)-2])) || back.NextCursor == nil {
+		t.Errorf("previous page = %v, want %v", pageIDs(back), pageIDs(pages[len(pages)-2]))
 	}
 
 	// source in both forms, and mixed.
@@ -181,15 +182,15 @@ func TestListConversations(t *testing.T) {
 		r.expect(t, 200, "")
 		var p page
 		_ = json.Unmarshal([]byte(r.body), &p)
-		if !slices.Equal(ids(p), widgets) {
+		if !slices.Equal(pageIDs(p), widgets) {
 			t.Errorf("%s: %d conversations, want %d", raw, len(p.Interactions), len(widgets))
 		}
 	}
 	if p := e.list(t, e.A.Key, url.Values{"channel": {"email"}}); len(p.Interactions) != 0 {
-		t.Errorf("channel=email: %v", ids(p))
+		t.Errorf("channel=email: %v", pageIDs(p))
 	}
 	if p := e.list(t, e.A.Key, url.Values{"botId": {uuid.NewString()}}); len(p.Interactions) != 0 {
-		t.Errorf("unknown bot: %v", ids(p))
+		t.Errorf("unknown bot: %v", pageIDs(p))
 	}
 
 	// A deleted conversation drops out at once.
@@ -308,5 +309,82 @@ func TestServiceRoutes(t *testing.T) {
 	}
 	if strings.Contains(r.body, e.A.Key) {
 		t.Error("a key leaked into /metrics")
+	}
+}
+
+// TestIDsAreUUIDsInAnySpelling: upper- and lower-case spellings name the same conversation
+// in the path, the bulk body, the cursor and botId; answers use the canonical lower case.
+func TestIDsAreUUIDsInAnySpelling(t *testing.T) {
+	e := newTestServer(t)
+	ids := e.A.ConversationIDs
+	upper := func(id uuid.UUID) string { return strings.ToUpper(id.String()) }
+
+	r := e.do("GET", convPath(upper(ids[0])), e.A.Key, "")
+	r.expect(t, 200, "")
+	if !strings.Contains(r.body, `"id":"`+ids[0].String()+`"`) || strings.Contains(r.body, upper(ids[0])) {
+		t.Errorf("get by an upper-case id answered %.120s, want the canonical lower-case id", r.body)
+	}
+	e.do("DELETE", convPath(upper(ids[0])), e.A.Key, "").expect(t, 200, success)
+	e.do("GET", convPath(ids[0]), e.A.Key, "").expect(t, 404, "")
+
+	t.Run("bulk names one id twice in two spellings", func(t *testing.T) {
+		body := fmt.Sprintf(`{"ids":[%q,%q,%q]}`, ids[1], ids[2], upper(ids[1]))
+		e.do("DELETE", listPath, e.A.Key, body).expect(t, 400,
+			errBody(400, fmt.Sprintf("Invalid request body: ids.2 repeats ids.0: %s", ids[1])))
+		e.do("GET", convPath(ids[1]), e.A.Key, "").expect(t, 200, "")
+		e.do("GET", convPath(ids[2]), e.A.Key, "").expect(t, 200, "")
+	})
+	t.Run("bulk names one id twice in one spelling", func(t *testing.T) {
+		body := fmt.Sprintf(`{"ids":[%q,%q,%q]}`, ids[1], ids[2], ids[2])
+		e.do("DELETE", listPath, e.A.Key, body).expect(t, 400,
+			errBody(400, fmt.Sprintf("Invalid request body: ids.2 repeats ids.1: %s", ids[2])))
+	})
+	t.Run("bulk in upper case deletes, and a 406 names canonical ids", func(t *testing.T) {
+		missing := uuid.New()
+		body := fmt.Sprintf(`{"ids":[%q,%q]}`, upper(ids[3]), upper(missing))
+		e.do("DELETE", listPath, e.A.Key, body).expect(t, 406, fmt.Sprintf(
+			`{"statusCode":406,"message":"Some interactions were not found or are not accessible: %s","error":"Not Acceptable","ids":[%q]}`, missing, missing))
+		e.do("DELETE", listPath, e.A.Key, fmt.Sprintf(`{"ids":[%q]}`, upper(ids[3]))).expect(t, 200, success)
+		e.do("GET", convPath(ids[3]), e.A.Key, "").expect(t, 404, "")
+	})
+	t.Run("cursor and botId", func(t *testing.T) {
+		first := e.list(t, e.A.Key, url.Values{"limit": {"5"}})
+		lower := e.list(t, e.A.Key, url.Values{"limit": {"5"}, "cursor": {*first.NextCursor}})
+		up := e.list(t, e.A.Key, url.Values{"limit": {"5"}, "cursor": {strings.ToUpper(*first.NextCursor)}})
+		if !slices.Equal(pageIDs(lower), pageIDs(up)) || *up.PrevCursor != strings.ToLower(*up.PrevCursor) {
+			t.Errorf("an upper-case cursor gave %v, the lower-case one %v", pageIDs(up), pageIDs(lower))
+		}
+		c, err := e.store.GetConversation(context.Background(), e.A.WorkspaceID, ids[10])
+		if err != nil || c.BotID == nil {
+			t.Fatalf("conversation %s: bot %v, %v", ids[10], c.BotID, err)
+		}
+		byBot := e.list(t, e.A.Key, url.Values{"limit": {"100"}, "botId": {c.BotID.String()}})
+		byUpperBot := e.list(t, e.A.Key, url.Values{"limit": {"100"}, "botId": {strings.ToUpper(c.BotID.String())}})
+		if len(byBot.Interactions) == 0 || !slices.Equal(pageIDs(byBot), pageIDs(byUpperBot)) {
+			t.Errorf("botId in upper case listed %d, in lower case %d", len(byUpperBot.Interactions), len(byBot.Interactions))
+		}
+	})
+}
+
+// TestQueryStringParsedInFull: a query string the standard library cannot parse in full is
+// refused, never served with the unparsable filters silently dropped.
+func TestQueryStringParsedInFull(t *testing.T) {
+	e := newTestServer(t)
+	tests := []struct{ name, path, message string }{
+		{"semicolon", listPath + "?limit=5;source=nope", `Invalid query string: ";" does not separate parameters; use "&"`},
+		{"semicolon after a filter", listPath + "?source=nope&limit=5;x=1", `Invalid query string: ";" does not separate parameters; use "&"`},
+		{"bad escape in a value", listPath + "?limit=5&source=%zz", `Invalid query string: "%zz" is not a valid percent-escape`},
+		{"bad escape in a name", listPath + "?sour%cg=widget", `Invalid query string: "%cg" is not a valid percent-escape`},
+		{"more than the parser's limit", listPath + "?source=nope" + strings.Repeat("&", 10000), "Invalid query string: too many parameters"},
+		{"on get too", convPath(e.A.ConversationIDs[0]) + "?a;b", `Invalid query string: ";" does not separate parameters; use "&"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.do("GET", tt.path, e.A.Key, "").expect(t, 400, errBody(400, tt.message))
+		})
+	}
+	// A %-escaped semicolon is an ordinary character.
+	if p := e.list(t, e.A.Key, url.Values{"source": {"a;b"}}); len(p.Interactions) != 0 {
+		t.Errorf("source=a%%3Bb matched %d conversations", len(p.Interactions))
 	}
 }

@@ -214,7 +214,7 @@ func (e *env) send(req *http.Request) response {
 func (r response) expect(t *testing.T, status int, want string) {
 	t.Helper()
 	if r.status != status {
-		t.Fatalf("status = %d, want %d; body %s", r.status, status, r.body)
+		t.Fatalf("status = %d, want %d; body %.300s", r.status, status, r.body)
 	}
 	if want == "" {
 		return

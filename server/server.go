@@ -46,11 +46,23 @@ type Config struct {
 	skipRequestValidation bool
 }
 
-// Server is the whole HTTP stack.
+// Server is the whole HTTP stack: the API (with /openapi.yaml) and the operational
+// endpoints /healthz, /readyz and /metrics. ServeHTTP serves both on one listener; API and
+// Ops serve each alone, for an operator who keeps the operational endpoints off the public
+// listener.
 type Server struct {
-	echo     *echo.Echo
+	api, ops *echo.Echo
 	inFlight atomic.Int64
 }
+
+// opsPaths are the routes of the operational endpoints.
+var opsPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// API serves the API and /openapi.yaml, and nothing operational.
+func (s *Server) API() http.Handler { return s.api }
+
+// Ops serves /healthz, /readyz and /metrics, and nothing of the API.
+func (s *Server) Ops() http.Handler { return s.ops }
 
 // InFlight is how many requests are being served right now; a graceful shutdown waits for
 // it to reach zero.
@@ -88,10 +100,15 @@ func New(cfg Config) (*Server, error) {
 	v.skipRequests = cfg.skipRequestValidation
 
 	srv := &Server{}
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = handleHTTPError
-	e.Use(requestID, observe(cfg.Logger, m, &srv.inFlight), limitHeaders, middleware.BodyLimit(fmt.Sprint(DefaultMaxBodyBytes)))
+	newEcho := func() *echo.Echo {
+		e := echo.New()
+		e.HideBanner, e.HidePort = true, true
+		e.HTTPErrorHandler = handleHTTPError
+		e.Use(requestID, observe(cfg.Logger, m, &srv.inFlight), contractHeaders(c), limitHeaders, closeAfterChunked,
+			middleware.BodyLimit(fmt.Sprint(DefaultMaxBodyBytes)))
+		return e
+	}
+	e := newEcho()
 
 	perOp := make(map[string][]echo.MiddlewareFunc, len(c.ops))
 	for id, op := range c.ops {
@@ -104,11 +121,17 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: %d routes registered for %d operations in openapi.yaml; regenerate gen/", n, len(c.ops))
 	}
 
+	e.GET("/openapi.yaml", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, "application/yaml", openapi.Spec)
+	})
+	srv.api = e
+
 	// Outside the API and its validation.
-	e.GET("/healthz", func(c echo.Context) error {
+	ops := newEcho()
+	ops.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
-	e.GET("/readyz", func(c echo.Context) error {
+	ops.GET("/readyz", func(c echo.Context) error {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), time.Second)
 		defer cancel()
 		if err := cfg.Store.Ping(ctx); err != nil {
@@ -117,13 +140,21 @@ func New(cfg Config) (*Server, error) {
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 	})
-	e.GET("/openapi.yaml", func(c echo.Context) error {
-		return c.Blob(http.StatusOK, "application/yaml", openapi.Spec)
-	})
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
-	srv.echo = e
+	ops.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
+	for _, r := range ops.Routes() {
+		if !opsPaths[r.Path] {
+			return nil, fmt.Errorf("server: operational route %s is not in opsPaths", r.Path)
+		}
+	}
+	srv.ops = ops
 	return srv, nil
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+// ServeHTTP serves the API and the operational endpoints together.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if opsPaths[r.URL.Path] {
+		s.ops.ServeHTTP(w, r)
+		return
+	}
+	s.api.ServeHTTP(w, r)
+}

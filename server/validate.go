@@ -3,11 +3,13 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -47,8 +49,10 @@ type validator struct {
 	auth     *authenticator
 	reqOpts  openapi3filter.Options
 	respOpts openapi3filter.Options
-	log      *slog.Logger
-	metrics  *metrics
+	// headerOpts are respOpts without the body, for a body the memo already vouches for.
+	headerOpts openapi3filter.Options
+	log        *slog.Logger
+	metrics    *metrics
 	// OnResponse, when set, is told of every response that left after validation.
 	onResponse func(operationID string, status int)
 	memo       *validatedMemo
@@ -60,6 +64,12 @@ type validator struct {
 
 func newValidator(mode ValidationMode, auth *authenticator, log *slog.Logger, m *metrics, onResponse func(string, int)) *validator {
 	formats := openapi.Formats()
+	respOpts := openapi3filter.Options{
+		IncludeResponseStatus:   true,
+		SchemaValidationOptions: []openapi3.SchemaValidationOption{formats},
+	}
+	headerOpts := respOpts
+	headerOpts.ExcludeResponseBody = true
 	return &validator{
 		mode: mode,
 		auth: auth,
@@ -72,10 +82,8 @@ func newValidator(mode ValidationMode, auth *authenticator, log *slog.Logger, m 
 			SkipSettingDefaults:     true,
 			SchemaValidationOptions: []openapi3.SchemaValidationOption{formats},
 		},
-		respOpts: openapi3filter.Options{
-			IncludeResponseStatus:   true,
-			SchemaValidationOptions: []openapi3.SchemaValidationOption{formats},
-		},
+		respOpts:   respOpts,
+		headerOpts: headerOpts,
 		log:        log,
 		metrics:    m,
 		onResponse: onResponse,
@@ -166,6 +174,13 @@ func (v *validator) serve(c echo.Context, op *operation, in *openapi3filter.Requ
 }
 
 func (v *validator) validateRequest(ctx context.Context, op *operation, in *openapi3filter.RequestValidationInput) error {
+	// The standard library drops what it cannot parse and keeps the rest: a filter lost that
+	// way would widen the answer in silence. Parsed once here, kin-openapi reuses it.
+	q, err := url.ParseQuery(in.Request.URL.RawQuery)
+	if err != nil {
+		return queryStringError(err)
+	}
+	in.QueryParams = q
 	for _, pc := range op.pathChecks {
 		if err := pc.check(in.PathParams[pc.name]); err != nil {
 			return newAPIError(http.StatusBadRequest, "Invalid parameter %q in path: %s", pc.name, err)
@@ -208,6 +223,7 @@ func (v *validator) send(c echo.Context, op *operation, in *openapi3filter.Reque
 			status = http.StatusInternalServerError
 			body, _ = jsonBytes(envelope(status, msgInternal))
 			res.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+			setFixedHeaders(res.Header(), op.fixed[status])
 			c.Set(ctxKeyInternalError, fmt.Errorf("non-conforming response: %w", err))
 		}
 	}
@@ -230,7 +246,9 @@ func (v *validator) responded(opID string, status int) {
 func (v *validator) validateResponse(ctx context.Context, op *operation, in *openapi3filter.RequestValidationInput, status int, h http.Header, body []byte) error {
 	whole := v.memo.key(op.id, status, h.Get(echo.HeaderContentType), body)
 	if v.memo.has(whole) {
-		return nil
+		// The memo vouches for the status, content type and body it was keyed by; headers
+		// differ from response to response, so they are checked every time.
+		return v.validateHeaders(ctx, in, status, h)
 	}
 	// A page of stored conversations: each distinct conversation is validated once, then the
 	// page around them in full.
@@ -261,6 +279,17 @@ func (v *validator) validateWhole(ctx context.Context, _ *operation, in *openapi
 		Header:                 h,
 		Body:                   io.NopCloser(bytes.NewReader(body)),
 		Options:                &v.respOpts,
+	})
+}
+
+// validateHeaders checks the status and the declared headers of a response, not its body.
+func (v *validator) validateHeaders(ctx context.Context, in *openapi3filter.RequestValidationInput, status int, h http.Header) error {
+	return openapi3filter.ValidateResponse(ctx, &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in,
+		Status:                 status,
+		Header:                 h,
+		Body:                   http.NoBody,
+		Options:                &v.headerOpts,
 	})
 }
 
@@ -303,6 +332,20 @@ func (r *recorder) Write(b []byte) (int, error) {
 		r.status = http.StatusOK
 	}
 	return r.buf.Write(b)
+}
+
+// queryStringError says why a query string could not be parsed in full.
+func queryStringError(err error) error {
+	var esc url.EscapeError
+	switch {
+	case errors.As(err, &esc):
+		return newAPIError(http.StatusBadRequest, "Invalid query string: %q is not a valid percent-escape", string(esc))
+	case strings.Contains(err.Error(), "semicolon"):
+		return newAPIError(http.StatusBadRequest, `Invalid query string: ";" does not separate parameters; use "&"`)
+	case strings.Contains(err.Error(), "exceeded limit"):
+		return newAPIError(http.StatusBadRequest, "Invalid query string: too many parameters")
+	}
+	return newAPIError(http.StatusBadRequest, "Invalid query string")
 }
 
 // requestError turns a kin-openapi validation failure into a message a person can act on:
@@ -354,6 +397,11 @@ func ruleBroken(err error, schema *openapi3.SchemaRef) string {
 
 // describeSchemaError names the field (dotted path) and the rule it breaks.
 func describeSchemaError(se *openapi3.SchemaError) string {
+	if se.SchemaField == "uniqueItems" {
+		if msg, ok := describeDuplicate(se); ok {
+			return msg
+		}
+	}
 	path := se.JSONPointer()
 	if se.SchemaField == "required" && len(path) > 0 {
 		path = path[:len(path)-1] // the reason already names the missing property
@@ -362,6 +410,41 @@ func describeSchemaError(se *openapi3.SchemaError) string {
 		return schemaRule(se)
 	}
 	return strings.Join(path, ".") + ": " + schemaRule(se)
+}
+
+// duplicateMessage is the 400 for an array whose items j and i hold the same value.
+func duplicateMessage(field string, i, j int, value string) string {
+	return "Invalid request body: " + describeDuplicateAt(field, i, j, value)
+}
+
+func describeDuplicateAt(field string, i, j int, value string) string {
+	return fmt.Sprintf("%s.%d repeats %s.%d: %s", field, j, field, i, value)
+}
+
+// describeDuplicate names the first item of a uniqueItems array that repeats an earlier one.
+// Items of format uuid are compared by value, as the API compares ids.
+func describeDuplicate(se *openapi3.SchemaError) (string, bool) {
+	items, ok := se.Value.([]any)
+	if !ok {
+		return "", false
+	}
+	uuids := se.Schema != nil && se.Schema.Items != nil && se.Schema.Items.Value != nil && se.Schema.Items.Value.Format == "uuid"
+	seen := make(map[string]int, len(items))
+	for j, item := range items {
+		key := fmt.Sprint(item)
+		if s, isString := item.(string); isString && uuids {
+			if id, err := openapi.ParseUUID(s); err == nil {
+				key = id.String()
+			}
+		} else if b, err := json.Marshal(item); err == nil {
+			key = string(b)
+		}
+		if i, dup := seen[key]; dup {
+			return describeDuplicateAt(strings.Join(se.JSONPointer(), "."), i, j, key), true
+		}
+		seen[key] = j
+	}
+	return "", false
 }
 
 func schemaRule(se *openapi3.SchemaError) string {

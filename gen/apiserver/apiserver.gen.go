@@ -199,14 +199,40 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 }
 
-type BadRequestJSONResponse Error
+type BadRequestResponseHeaders struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+type BadRequestJSONResponse struct {
+	Body Error
 
-type ForbiddenJSONResponse Error
+	Headers BadRequestResponseHeaders
+}
 
-type InternalServerErrorJSONResponse Error
+type ForbiddenResponseHeaders struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+type ForbiddenJSONResponse struct {
+	Body Error
+
+	Headers ForbiddenResponseHeaders
+}
+
+type InternalServerErrorResponseHeaders struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+type InternalServerErrorJSONResponse struct {
+	Body Error
+
+	Headers InternalServerErrorResponseHeaders
+}
 
 type ServiceUnavailableResponseHeaders struct {
-	RetryAfter *int
+	CacheControl        string
+	RetryAfter          *int
+	XContentTypeOptions string
 }
 type ServiceUnavailableJSONResponse struct {
 	Body Error
@@ -214,9 +240,25 @@ type ServiceUnavailableJSONResponse struct {
 	Headers ServiceUnavailableResponseHeaders
 }
 
-type SuccessJSONResponse Success
+type SuccessResponseHeaders struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+type SuccessJSONResponse struct {
+	Body Success
 
-type UnauthorizedJSONResponse Error
+	Headers SuccessResponseHeaders
+}
+
+type UnauthorizedResponseHeaders struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+type UnauthorizedJSONResponse struct {
+	Body Error
+
+	Headers UnauthorizedResponseHeaders
+}
 
 type BulkDeleteConversationsRequestObject struct {
 	Body *BulkDeleteConversationsJSONRequestBody
@@ -231,10 +273,12 @@ type BulkDeleteConversations200JSONResponse struct{ SuccessJSONResponse }
 func (response BulkDeleteConversations200JSONResponse) VisitBulkDeleteConversationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -245,10 +289,12 @@ type BulkDeleteConversations400JSONResponse struct{ BadRequestJSONResponse }
 func (response BulkDeleteConversations400JSONResponse) VisitBulkDeleteConversationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -259,10 +305,12 @@ type BulkDeleteConversations401JSONResponse struct{ UnauthorizedJSONResponse }
 func (response BulkDeleteConversations401JSONResponse) VisitBulkDeleteConversationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -273,52 +321,84 @@ type BulkDeleteConversations403JSONResponse struct{ ForbiddenJSONResponse }
 func (response BulkDeleteConversations403JSONResponse) VisitBulkDeleteConversationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
-type BulkDeleteConversations406JSONResponse NotAcceptableError
+type BulkDeleteConversations406ResponseHeaders struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+
+type BulkDeleteConversations406JSONResponse struct {
+	Body    NotAcceptableError
+	Headers BulkDeleteConversations406ResponseHeaders
+}
 
 func (response BulkDeleteConversations406JSONResponse) VisitBulkDeleteConversationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(406)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
-type BulkDeleteConversations413JSONResponse Error
+type BulkDeleteConversations413ResponseHeaders struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+
+type BulkDeleteConversations413JSONResponse struct {
+	Body    Error
+	Headers BulkDeleteConversations413ResponseHeaders
+}
 
 func (response BulkDeleteConversations413JSONResponse) VisitBulkDeleteConversationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
-type BulkDeleteConversations415JSONResponse Error
+type BulkDeleteConversations415ResponseHeaders struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+
+type BulkDeleteConversations415JSONResponse struct {
+	Body    Error
+	Headers BulkDeleteConversations415ResponseHeaders
+}
 
 func (response BulkDeleteConversations415JSONResponse) VisitBulkDeleteConversationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -331,10 +411,12 @@ type BulkDeleteConversations500JSONResponse struct {
 func (response BulkDeleteConversations500JSONResponse) VisitBulkDeleteConversationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -349,9 +431,11 @@ func (response BulkDeleteConversations503JSONResponse) VisitBulkDeleteConversati
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -365,15 +449,25 @@ type ListConversationsResponseObject interface {
 	VisitListConversationsResponse(w http.ResponseWriter) error
 }
 
-type ListConversations200JSONResponse ConversationPage
+type ListConversations200ResponseHeaders struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+
+type ListConversations200JSONResponse struct {
+	Body    ConversationPage
+	Headers ListConversations200ResponseHeaders
+}
 
 func (response ListConversations200JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -384,10 +478,12 @@ type ListConversations400JSONResponse struct{ BadRequestJSONResponse }
 func (response ListConversations400JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -398,10 +494,12 @@ type ListConversations401JSONResponse struct{ UnauthorizedJSONResponse }
 func (response ListConversations401JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -412,10 +510,12 @@ type ListConversations403JSONResponse struct{ ForbiddenJSONResponse }
 func (response ListConversations403JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -428,10 +528,12 @@ type ListConversations500JSONResponse struct {
 func (response ListConversations500JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -446,9 +548,11 @@ func (response ListConversations503JSONResponse) VisitListConversationsResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -462,15 +566,25 @@ type DeleteConversationResponseObject interface {
 	VisitDeleteConversationResponse(w http.ResponseWriter) error
 }
 
-type DeleteConversation200JSONResponse Success
+type DeleteConversation200ResponseHeaders struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+
+type DeleteConversation200JSONResponse struct {
+	Body    Success
+	Headers DeleteConversation200ResponseHeaders
+}
 
 func (response DeleteConversation200JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -481,10 +595,12 @@ type DeleteConversation400JSONResponse struct{ BadRequestJSONResponse }
 func (response DeleteConversation400JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -495,10 +611,12 @@ type DeleteConversation401JSONResponse struct{ UnauthorizedJSONResponse }
 func (response DeleteConversation401JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -509,10 +627,12 @@ type DeleteConversation403JSONResponse struct{ ForbiddenJSONResponse }
 func (response DeleteConversation403JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -525,10 +645,12 @@ type DeleteConversation500JSONResponse struct {
 func (response DeleteConversation500JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -543,9 +665,11 @@ func (response DeleteConversation503JSONResponse) VisitDeleteConversationRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -559,15 +683,25 @@ type GetConversationResponseObject interface {
 	VisitGetConversationResponse(w http.ResponseWriter) error
 }
 
-type GetConversation200JSONResponse PublicConversation
+type GetConversation200ResponseHeaders struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+
+type GetConversation200JSONResponse struct {
+	Body    PublicConversation
+	Headers GetConversation200ResponseHeaders
+}
 
 func (response GetConversation200JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -578,10 +712,12 @@ type GetConversation400JSONResponse struct{ BadRequestJSONResponse }
 func (response GetConversation400JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -592,10 +728,12 @@ type GetConversation401JSONResponse struct{ UnauthorizedJSONResponse }
 func (response GetConversation401JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -606,24 +744,36 @@ type GetConversation403JSONResponse struct{ ForbiddenJSONResponse }
 func (response GetConversation403JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
-type GetConversation404JSONResponse Error
+type GetConversation404ResponseHeaders struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+
+type GetConversation404JSONResponse struct {
+	Body    Error
+	Headers GetConversation404ResponseHeaders
+}
 
 func (response GetConversation404JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -636,10 +786,12 @@ type GetConversation500JSONResponse struct {
 func (response GetConversation500JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -654,9 +806,11 @@ func (response GetConversation503JSONResponse) VisitGetConversationResponse(w ht
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err

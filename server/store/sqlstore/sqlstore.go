@@ -129,6 +129,14 @@ func (db *DB) DeleteConversation(ctx context.Context, workspaceID, id uuid.UUID)
 // BulkDeleteConversations implements store.Store: lock the live rows in id order (so that
 // concurrent bulks over overlapping ids cannot deadlock), compare, then delete or roll back.
 func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID, ids []uuid.UUID) error {
+	// A repeated id would make the row count disagree with the request with no id to name.
+	seen := make(map[uuid.UUID]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			return fmt.Errorf("bulk delete: conversation %s given twice", id)
+		}
+		seen[id] = true
+	}
 	args := make([]any, 0, len(ids)+2)
 	args = append(args, workspaceID.String())
 	for _, id := range ids {
