@@ -60,6 +60,20 @@ func limitHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// closeAfterChunked answers a request whose body came chunked and then closes its connection.
+// Go's server frames such a request by Transfer-Encoding and drops any Content-Length
+// before a handler could see it (RFC 9112), which is unambiguous here; but a proxy in front
+// that framed it by Content-Length would take the bytes after the chunks for part of this
+// request, while we would read them as the next one. Closing the connection discards them.
+func closeAfterChunked(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if len(c.Request().TransferEncoding) > 0 {
+			c.Response().Header().Set(echo.HeaderConnection, "close")
+		}
+		return next(c)
+	}
+}
+
 // requestID accepts a client's X-Request-Id when it is short and plain, else makes one, and
 // echoes it on the response.
 func requestID(next echo.HandlerFunc) echo.HandlerFunc {
@@ -133,8 +147,8 @@ func observe(log *slog.Logger, m *metrics, inFlight *atomic.Int64) echo.Middlewa
 
 			attrs := []slog.Attr{
 				slog.Any("request_id", c.Get(ctxKeyRequestID)),
-				slog.String("method", req.Method),
-				slog.String("path", req.URL.Path),
+				slog.String("method", clip(req.Method, maxLoggedMethod)),
+				slog.String("path", clip(req.URL.Path, maxLoggedPath)),
 				slog.String("operation", op),
 				slog.Int("status", res.Status),
 				slog.Duration("latency", elapsed),
@@ -146,13 +160,29 @@ func observe(log *slog.Logger, m *metrics, inFlight *atomic.Int64) echo.Middlewa
 			}
 			level := slog.LevelInfo
 			if ierr, ok := c.Get(ctxKeyInternalError).(error); ok {
-				attrs = append(attrs, slog.String("error", ierr.Error()))
+				attrs = append(attrs, slog.String("error", clip(ierr.Error(), maxLoggedError)))
 				level = slog.LevelError
 			}
 			log.LogAttrs(req.Context(), level, "request", attrs...)
 			return nil
 		}
 	}
+}
+
+// What a client controls is logged only up to these many bytes, so that a hostile request
+// cannot make one log line as large as itself.
+const (
+	maxLoggedMethod = 32
+	maxLoggedPath   = 512
+	maxLoggedError  = 2048
+)
+
+// clip returns s cut to at most n bytes, saying how much was left out.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "...(" + strconv.Itoa(len(s)-n) + " more bytes)"
 }
 
 func jsonBytes(v any) ([]byte, error) {
