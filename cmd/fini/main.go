@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fini-oss/conversations/client"
+	"github.com/fini-oss/conversations/internal/envflag"
 	"github.com/fini-oss/conversations/openapi"
 )
 
@@ -128,8 +129,14 @@ $FINI_BASE_URL (default Fini's production API). Times are RFC 3339 or epoch mill
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage("%w", err) })
-	root.PersistentFlags().StringVar(&a.apiKey, "api-key", os.Getenv("FINI_API_KEY"), "API key (env FINI_API_KEY)")
-	root.PersistentFlags().StringVar(&a.baseURL, "base-url", os.Getenv("FINI_BASE_URL"), "API base URL (env FINI_BASE_URL; default Fini's production API)")
+	// The variables are read when a command runs, never as the flags' defaults: --help prints
+	// defaults, and the key is a secret.
+	flags := root.PersistentFlags()
+	flags.StringVar(&a.apiKey, "api-key", "", "API key (env FINI_API_KEY)")
+	flags.StringVar(&a.baseURL, "base-url", "", "API base URL (env FINI_BASE_URL; default Fini's production API)")
+	envflag.Bind(flags, "api-key", "FINI_API_KEY")
+	envflag.Bind(flags, "base-url", "FINI_BASE_URL")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return envflag.Resolve(cmd.Flags()) }
 	root.AddCommand(a.conversationsCmd())
 	return root
 }
