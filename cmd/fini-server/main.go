@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fini-oss/conversations/internal/envflag"
+	"github.com/fini-oss/conversations/internal/redact"
 	"github.com/fini-oss/conversations/server/store"
 	"github.com/fini-oss/conversations/server/store/postgres"
 	"github.com/fini-oss/conversations/server/store/sqlite"
@@ -31,7 +32,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetIn(stdin)
 	root.SetArgs(args)
 	if err := root.Execute(); err != nil {
-		fmt.Fprintln(stderr, "fini-server:", err)
+		// Errors quote what the operator typed, which may be a key or a DSN in the wrong place.
+		fmt.Fprintln(stderr, "fini-server:", redact.String(err.Error()))
 		return 1
 	}
 	return 0
@@ -79,7 +81,7 @@ func (a *app) openStore(ctx context.Context) (store.Store, error) {
 	case strings.HasPrefix(a.db, "postgres://"), strings.HasPrefix(a.db, "postgresql://"):
 		return postgres.Open(ctx, a.db)
 	}
-	return nil, errors.New("--db: want sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB (the value is not shown: it may hold a password)")
+	return nil, errors.New("--db: want sqlite:PATH or postgres://USER@HOST:PORT/DB (the value is not shown: it may hold a password)")
 }
 
 // withStore runs fn with the opened store and closes it after.

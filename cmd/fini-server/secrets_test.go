@@ -74,7 +74,7 @@ func TestHelpNeverShowsTheEnvironment(t *testing.T) {
 
 func TestFailuresNeverShowThePassword(t *testing.T) {
 	const connect = "fini-server: connect to postgres: failed to connect to `user=u database=db`:"
-	const badDB = "fini-server: --db: want sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB (the value is not shown: it may hold a password)\n"
+	const badDB = "fini-server: --db: want sqlite:PATH or postgres://USER@HOST:PORT/DB (the value is not shown: it may hold a password)\n"
 	tests := []struct {
 		name, env string // FINI_DB
 		args      []string
@@ -133,5 +133,35 @@ func TestEnvironmentIsReadWhenTheCommandRuns(t *testing.T) {
 	t.Setenv("FINI_ADDR", "127.0.0.1:99999")
 	if code, _, errOut := execute("", "serve", "--response-validation", "report"); code != 1 || errOut != "fini-server: listen: listen tcp: address 99999: invalid port\n" {
 		t.Errorf("serve with --response-validation and a bad $FINI_ADDR: exit %d, %q", code, errOut)
+	}
+}
+
+func TestFailuresNeverShowAKey(t *testing.T) {
+	const key = "fini_SENTINELsecretSENTINELsecretSENTINELsecret0"
+	db := "sqlite:" + filepath.Join(t.TempDir(), "keys.db")
+	ws := strings.TrimSpace(mustRun(t, db, "", "workspace", "create", "Acme"))
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"key for a workspace id", []string{"key", "create", "--workspace", key, "--scopes", "read"},
+			"fini-server: --workspace \"fini_xxxxx\" is not a UUID\n"},
+		{"key for a conversation id", []string{"restore", "--workspace", ws, key},
+			"fini-server: conversation id \"fini_xxxxx\" is not a UUID\n"},
+		{"key for a file", []string{"import", "--workspace", ws, key},
+			"fini-server: open fini_xxxxx: no such file or directory\n"},
+		{"key for a command", []string{key},
+			"fini-server: unknown command \"fini_xxxxx\" for \"fini-server\"\n"},
+		{"key for a flag's value", []string{"purge", "--older-than", key},
+			"fini-server: invalid argument \"fini_xxxxx\" for \"--older-than\" flag: time: invalid duration \"fini_xxxxx\"\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := execute("", append([]string{"--db", db}, tt.args...)...)
+			if code != 1 || out != "" || errOut != tt.want {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 1, stderr %q", code, out, errOut, tt.want)
+			}
+		})
 	}
 }

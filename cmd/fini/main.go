@@ -14,6 +14,7 @@ import (
 
 	"github.com/fini-oss/conversations/client"
 	"github.com/fini-oss/conversations/internal/envflag"
+	"github.com/fini-oss/conversations/internal/redact"
 	"github.com/fini-oss/conversations/openapi"
 )
 
@@ -59,7 +60,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "fini:", explain(err))
+	// Errors quote what the user typed, which may be the key in the wrong place.
+	key := root.Flag("api-key").Value.String()
+	fmt.Fprintln(stderr, "fini:", redact.String(explain(err), key, os.Getenv("FINI_API_KEY")))
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code

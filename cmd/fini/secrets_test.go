@@ -96,3 +96,45 @@ func TestEnvironmentIsReadWhenTheCommandRuns(t *testing.T) {
 		})
 	}
 }
+
+func TestFailuresNeverShowTheKey(t *testing.T) {
+	f := newFixture(t, 1)
+	tests := []struct {
+		name, baseURL, stdin string
+		args                 []string
+		code                 int
+		want                 string // stderr, or a part of it when it starts with "..."
+	}{
+		{name: "key refused", baseURL: f.url, args: []string{"conversations", "list"}, code: exitAuth,
+			want: "...Invalid or revoked API key"},
+		{name: "base URL not http", baseURL: "ftp://u:SENTINELpw@example.com", args: []string{"conversations", "list"}, code: exitUsage,
+			want: "fini: fini: base URL \"ftp://u:xxxxx@example.com\": want http(s)://host[:port]\n"},
+		{name: "key for an id", baseURL: f.url, args: []string{"conversations", "get", sentinelKey}, code: exitUsage,
+			want: "fini: \"fini_xxxxx\" is not a conversation id (a UUID)\n"},
+		{name: "key on stdin for an id", baseURL: f.url, stdin: sentinelKey + "\n", args: []string{"conversations", "bulk-delete", "-"}, code: exitUsage,
+			want: "fini: stdin line 1: \"fini_xxxxx\" is not a conversation id (a UUID); nothing was deleted\n"},
+		{name: "key as an argument", baseURL: f.url, args: []string{"conversations", "list", sentinelKey}, code: exitFailure,
+			want: "fini: unknown command \"fini_xxxxx\" for \"fini conversations list\"\n"},
+		{name: "key as a flag's value", baseURL: f.url, args: []string{"conversations", "list", "--limit", sentinelKey}, code: exitUsage,
+			want: "fini: invalid argument \"fini_xxxxx\" for \"--limit\" flag: strconv.ParseInt: parsing \"fini_xxxxx\": invalid syntax\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("FINI_API_KEY", sentinelKey)
+			t.Setenv("FINI_BASE_URL", tt.baseURL)
+			var out, errOut bytes.Buffer
+			code := run(tt.args, strings.NewReader(tt.stdin), &out, &errOut)
+			if code != tt.code || out.Len() != 0 {
+				t.Errorf("exit %d, want %d; stdout %q", code, tt.code, out.String())
+			}
+			wantNoSecret(t, "stderr", errOut.String())
+			if part, ok := strings.CutPrefix(tt.want, "..."); ok {
+				if !strings.Contains(errOut.String(), part) {
+					t.Errorf("stderr = %q, want it to contain %q", errOut.String(), part)
+				}
+			} else if errOut.String() != tt.want {
+				t.Errorf("stderr = %q, want %q", errOut.String(), tt.want)
+			}
+		})
+	}
+}
