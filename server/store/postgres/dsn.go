@@ -35,3 +35,25 @@ func parseError(dsn string, err error) error {
 func isURL(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
+
+// checkPasswordCut refuses a URL whose database name holds an @ while its host part holds
+// none: the sign of a password with an unencoded /, which ends the host part early (pgx
+// reads postgres://u:1234/s3cret@host/db as host u, port 1234, database s3cret@host/db),
+// so the rest of the password would be shown in every connection error as the database.
+func checkPasswordCut(dsn string) error {
+	if !isURL(dsn) {
+		return nil
+	}
+	_, rest, _ := strings.Cut(dsn, "://")
+	host, path, found := strings.Cut(rest, "/")
+	if !found || strings.Contains(host, "@") {
+		return nil
+	}
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	if strings.Contains(path, "@") {
+		return errors.New("parse postgres dsn: the database name holds an @, so the password probably holds an unencoded /: write / in a password as %2F, and @ in a database name as %40")
+	}
+	return nil
+}

@@ -25,6 +25,11 @@ func TestOpenErrorsNeverShowThePassword(t *testing.T) {
 			"parse postgres dsn: invalid port"},
 		{"url, bad escape in the password", "postgres://u:" + sentinel + "%zz@127.0.0.1:1/db",
 			"parse postgres dsn: failed to parse as URL (invalid percent-encoded token in password)"},
+		// The password ends the host part at its "/": the rest of it would be the database.
+		{"url, unencoded / in the password", "postgres://u:1234/" + sentinel + "@127.0.0.1:1/db",
+			"parse postgres dsn: the database name holds an @, so the password probably holds an unencoded /: write / in a password as %2F, and @ in a database name as %40"},
+		{"url, @ in a parameter", "postgres://u@127.0.0.1:1/db?application_name=me@host&password=" + sentinel,
+			"connect to postgres: failed to connect to `user=u database=db`:..."},
 		{"url, unreachable", "postgres://u:" + sentinel + "@127.0.0.1:1/db",
 			"connect to postgres: failed to connect to `user=u database=db`:..."},
 		// pgx masks `password=...` in the DSN it quotes, but not `password = ...`.

@@ -33,6 +33,9 @@ var migrations embed.FS
 // Open connects to the PostgreSQL database at dsn (postgres://... or keyword/value pairs) and
 // applies the migrations. Its errors never show the DSN's password.
 func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) {
+	if err := checkPasswordCut(dsn); err != nil {
+		return nil, err
+	}
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, parseError(dsn, err)
