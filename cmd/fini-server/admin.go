@@ -123,31 +123,7 @@ func (a *app) keyCmd() *cobra.Command {
 	list.Flags().StringVar(&listWorkspace, "workspace", "", "workspace id (required)")
 	_ = list.MarkFlagRequired("workspace")
 
-	revoke := &cobra.Command{
-		Use:   "revoke KEY_OR_ID",
-		Short: "Revoke a key, given its id or the full key; it fails from the next request on",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withStore(cmd.Context(), func(s store.Store) error {
-				id, err := uuid.Parse(args[0])
-				if err != nil {
-					k, lerr := s.APIKeyByHash(cmd.Context(), apikey.Hash(args[0]))
-					if lerr != nil {
-						return errors.New("no such key: give the key's id or the full key")
-					}
-					id = k.ID
-				}
-				if err := s.RevokeAPIKey(cmd.Context(), id, time.Now().UnixMilli()); errors.Is(err, store.ErrNotFound) {
-					return errors.New("no such key: give the key's id or the full key")
-				} else if err != nil {
-					return err
-				}
-				fmt.Fprintf(a.stderr, "key %s revoked\n", id)
-				return nil
-			})
-		},
-	}
-	cmd.AddCommand(create, list, revoke)
+	cmd.AddCommand(create, list, a.revokeCmd())
 	return cmd
 }
 

@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fini-oss/conversations/internal/envflag"
+	"github.com/fini-oss/conversations/internal/redact"
 	"github.com/fini-oss/conversations/server/store"
 	"github.com/fini-oss/conversations/server/store/postgres"
 	"github.com/fini-oss/conversations/server/store/sqlite"
@@ -21,10 +23,20 @@ import (
 const defaultDB = "sqlite:fini.db"
 
 func main() {
-	if err := newRootCmd(os.Stdout, os.Stderr).Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "fini-server:", err)
-		os.Exit(1)
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run executes fini-server with args, prints an error on stderr, and returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCmd(stdout, stderr)
+	root.SetIn(stdin)
+	root.SetArgs(args)
+	if err := root.Execute(); err != nil {
+		// Errors quote what the operator typed, which may be a key or a DSN in the wrong place.
+		fmt.Fprintln(stderr, "fini-server:", redact.String(err.Error()))
+		return 1
 	}
+	return 0
 }
 
 // app holds what every command shares.
@@ -48,16 +60,13 @@ postgres://user@host:port/dbname.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.PersistentFlags().StringVar(&a.db, "db", envOr("FINI_DB", defaultDB), "database: sqlite:PATH or postgres://... (env FINI_DB)")
+	// $FINI_DB is read when a command runs, never as the flag's default: --help prints
+	// defaults, and a PostgreSQL DSN may hold a password.
+	root.PersistentFlags().StringVar(&a.db, "db", defaultDB, "database: sqlite:PATH or postgres://... (env FINI_DB)")
+	envflag.Bind(root.PersistentFlags(), "db", "FINI_DB")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return envflag.Resolve(cmd.Flags()) }
 	root.AddCommand(a.serveCmd(), a.migrateCmd(), a.workspaceCmd(), a.keyCmd(), a.importCmd(), a.restoreCmd(), a.purgeCmd())
 	return root
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 // openStore opens and migrates the database named by --db.
@@ -72,7 +81,7 @@ func (a *app) openStore(ctx context.Context) (store.Store, error) {
 	case strings.HasPrefix(a.db, "postgres://"), strings.HasPrefix(a.db, "postgresql://"):
 		return postgres.Open(ctx, a.db)
 	}
-	return nil, fmt.Errorf("--db %q: want sqlite:PATH or postgres://HOST/DB", a.db)
+	return nil, errors.New("--db: want sqlite:PATH or postgres://USER@HOST:PORT/DB (the value is not shown: it may hold a password)")
 }
 
 // withStore runs fn with the opened store and closes it after.

@@ -15,8 +15,8 @@ import (
 	"github.com/fini-oss/conversations/server/demo"
 )
 
-// run executes fini-server in-process with args and returns stdout, stderr and the error.
-func run(t *testing.T, db string, stdin string, args ...string) (string, string, error) {
+// finiServer executes fini-server in-process with args and returns stdout, stderr and the error.
+func finiServer(t *testing.T, db string, stdin string, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	cmd := newRootCmd(&out, &errOut)
@@ -28,7 +28,7 @@ func run(t *testing.T, db string, stdin string, args ...string) (string, string,
 
 func mustRun(t *testing.T, db, stdin string, args ...string) string {
 	t.Helper()
-	out, errOut, err := run(t, db, stdin, args...)
+	out, errOut, err := finiServer(t, db, stdin, args...)
 	if err != nil {
 		t.Fatalf("fini-server %v: %v\n%s", args, err, errOut)
 	}
@@ -65,11 +65,11 @@ func TestAdminCommands(t *testing.T) {
 	if !strings.HasPrefix(key, "fini_") || strings.Contains(key, "\n") {
 		t.Fatalf("key create printed %q, want the key alone", key)
 	}
-	if _, _, err := run(t, db, "", "key", "create", "--workspace", ws, "--scopes", "admin"); err == nil ||
+	if _, _, err := finiServer(t, db, "", "key", "create", "--workspace", ws, "--scopes", "admin"); err == nil ||
 		!strings.Contains(err.Error(), `"admin" is not one of read, write`) {
 		t.Errorf("unknown scope: %v", err)
 	}
-	if _, _, err := run(t, db, "", "key", "create", "--workspace", "00000000-0000-4000-8000-000000000000", "--scopes", "read"); err == nil {
+	if _, _, err := finiServer(t, db, "", "key", "create", "--workspace", "00000000-0000-4000-8000-000000000000", "--scopes", "read"); err == nil {
 		t.Error("key for an unknown workspace was created")
 	}
 	list := mustRun(t, db, "", "key", "list", "--workspace", ws)
@@ -95,17 +95,17 @@ func TestAdminCommands(t *testing.T) {
 	if list := mustRun(t, db, "", "key", "list", "--workspace", ws); strings.Count(list, "-\n") != 0 && !strings.Contains(list, "T") {
 		t.Errorf("revoked key not shown as revoked: %q", list)
 	}
-	if _, _, err := run(t, db, "", "key", "revoke", "fini_nope"); err == nil {
+	if _, _, err := finiServer(t, db, "", "key", "revoke", "fini_nope"); err == nil {
 		t.Error("revoking an unknown key succeeded")
 	}
 
-	if _, _, err := run(t, db, "", "restore", "--workspace", ws, ids[0]); err == nil {
+	if _, _, err := finiServer(t, db, "", "restore", "--workspace", ws, ids[0]); err == nil {
 		t.Error("restore of a live conversation succeeded")
 	}
 	if got := strings.TrimSpace(mustRun(t, db, "", "purge", "--older-than", "720h")); got != "0" {
 		t.Errorf("purge printed %q, want 0", got)
 	}
-	if _, _, err := run(t, db, "", "purge"); err == nil {
+	if _, _, err := finiServer(t, db, "", "purge"); err == nil {
 		t.Error("purge without --older-than succeeded")
 	}
 }
@@ -140,7 +140,7 @@ func TestImportBadFileImportsNothing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := lines[0] + "\n" + lines[1] + "\n" + tt.line + "\n"
-			out, _, err := run(t, db, in, "import", "--workspace", ws, "-")
+			out, _, err := finiServer(t, db, in, "import", "--workspace", ws, "-")
 			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "nothing imported") {
 				t.Fatalf("import error = %v, want it to contain %q", err, tt.want)
 			}
@@ -153,18 +153,18 @@ func TestImportBadFileImportsNothing(t *testing.T) {
 	if got := strings.TrimSpace(mustRun(t, db, good, "import", "--workspace", ws, "-")); got != "3" {
 		t.Errorf("after failed imports, importing the good lines printed %q, want 3", got)
 	}
-	if _, _, err := run(t, db, good, "import", "--workspace", ws, "-"); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if _, _, err := finiServer(t, db, good, "import", "--workspace", ws, "-"); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("re-import: %v, want already exists", err)
 	}
 }
 
 func TestBadDatabaseFlag(t *testing.T) {
 	for _, db := range []string{"mysql://x", "sqlite:"} {
-		if _, _, err := run(t, db, "", "migrate"); err == nil {
+		if _, _, err := finiServer(t, db, "", "migrate"); err == nil {
 			t.Errorf("--db %s accepted", db)
 		}
 	}
-	_, _, err := run(t, "sqlite:"+filepath.Join(t.TempDir(), "x.db"), "", "serve", "--response-validation", "loud")
+	_, _, err := finiServer(t, "sqlite:"+filepath.Join(t.TempDir(), "x.db"), "", "serve", "--response-validation", "loud")
 	if err == nil || !strings.Contains(err.Error(), "want enforce, report or off") {
 		t.Errorf("bad mode: %v", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/fini-oss/conversations/internal/envflag"
 	"github.com/fini-oss/conversations/server"
 	"github.com/fini-oss/conversations/server/demo"
 	"github.com/fini-oss/conversations/server/store"
@@ -52,8 +53,10 @@ a few hundred conversations. SIGTERM and SIGINT let in-flight requests finish, t
 			return a.serve(ctx, addr, mode, seedDemo)
 		},
 	}
-	cmd.Flags().StringVar(&addr, "addr", envOr("FINI_ADDR", "127.0.0.1:8080"), "listen address (env FINI_ADDR)")
-	cmd.Flags().StringVar(&validation, "response-validation", envOr("FINI_RESPONSE_VALIDATION", "enforce"), "enforce, report or off (env FINI_RESPONSE_VALIDATION)")
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address (env FINI_ADDR)")
+	cmd.Flags().StringVar(&validation, "response-validation", "enforce", "enforce, report or off (env FINI_RESPONSE_VALIDATION)")
+	envflag.Bind(cmd.Flags(), "addr", "FINI_ADDR")
+	envflag.Bind(cmd.Flags(), "response-validation", "FINI_RESPONSE_VALIDATION")
 	cmd.Flags().BoolVar(&seedDemo, "demo", false, "seed an empty database with demo data and print a key")
 	return cmd
 }

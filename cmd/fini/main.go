@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fini-oss/conversations/client"
+	"github.com/fini-oss/conversations/internal/envflag"
+	"github.com/fini-oss/conversations/internal/redact"
 	"github.com/fini-oss/conversations/openapi"
 )
 
@@ -58,7 +60,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "fini:", explain(err))
+	// Errors quote what the user typed, which may be the key in the wrong place.
+	key := root.Flag("api-key").Value.String()
+	fmt.Fprintln(stderr, "fini:", redact.String(explain(err), key, os.Getenv("FINI_API_KEY")))
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
@@ -128,8 +132,14 @@ $FINI_BASE_URL (default Fini's production API). Times are RFC 3339 or epoch mill
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage("%w", err) })
-	root.PersistentFlags().StringVar(&a.apiKey, "api-key", os.Getenv("FINI_API_KEY"), "API key (env FINI_API_KEY)")
-	root.PersistentFlags().StringVar(&a.baseURL, "base-url", os.Getenv("FINI_BASE_URL"), "API base URL (env FINI_BASE_URL; default Fini's production API)")
+	// The variables are read when a command runs, never as the flags' defaults: --help prints
+	// defaults, and the key is a secret.
+	flags := root.PersistentFlags()
+	flags.StringVar(&a.apiKey, "api-key", "", "API key (env FINI_API_KEY)")
+	flags.StringVar(&a.baseURL, "base-url", "", "API base URL (env FINI_BASE_URL; default Fini's production API)")
+	envflag.Bind(flags, "api-key", "FINI_API_KEY")
+	envflag.Bind(flags, "base-url", "FINI_BASE_URL")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return envflag.Resolve(cmd.Flags()) }
 	root.AddCommand(a.conversationsCmd())
 	return root
 }

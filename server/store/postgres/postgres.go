@@ -30,11 +30,15 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Open connects to the PostgreSQL database at dsn (postgres://...) and applies the migrations.
+// Open connects to the PostgreSQL database at dsn (postgres://... or keyword/value pairs) and
+// applies the migrations. Its errors never show the DSN's password.
 func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) {
+	if err := checkPasswordCut(dsn); err != nil {
+		return nil, err
+	}
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("parse postgres dsn: %w", err)
+		return nil, parseError(dsn, err)
 	}
 	// Fail fast while the database is down rather than hold requests for the OS timeout.
 	if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > 2*time.Second {

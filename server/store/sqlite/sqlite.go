@@ -29,7 +29,12 @@ var migrations embed.FS
 const busyTimeout = 5 * time.Second
 
 // Open opens (creating if needed) the SQLite database at path and applies the migrations.
+// The database and its -wal and -shm files are readable by their owner only (0600), whatever
+// the umask; an existing database's group and other permissions are taken away.
 func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
+	if err := makePrivate(path); err != nil {
+		return nil, err
+	}
 	dsn := func(extra string) string {
 		v := url.Values{}
 		v.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
