@@ -53,8 +53,12 @@ type Option func(*Client) error
 func WithBaseURL(base string) Option {
 	return func(c *Client) error {
 		u, err := url.Parse(base)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("base URL %q: want http(s)://host[:port]", base)
+		if err != nil {
+			// url's error quotes the whole value, and a URL may hold a password.
+			return errors.New("base URL: not a URL; want http(s)://host[:port]")
+		}
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("base URL %q: want http(s)://host[:port]", u.Redacted())
 		}
 		c.baseURL = strings.TrimSuffix(base, "/")
 		return nil

@@ -317,6 +317,15 @@ func TestNewValidatesOptions(t *testing.T) {
 	if _, err := client.New("fini_x", client.WithBaseURL("ftp://x")); err == nil {
 		t.Error("ftp base URL accepted")
 	}
+	// A base URL may hold a password: errors never quote it.
+	for base, want := range map[string]string{
+		"ftp://u:SENTINELpw@example.com": `fini: base URL "ftp://u:xxxxx@example.com": want http(s)://host[:port]`,
+		"http://u:SENTINELpw@h:port/":    "fini: base URL: not a URL; want http(s)://host[:port]",
+	} {
+		if _, err := client.New("fini_x", client.WithBaseURL(base)); err == nil || err.Error() != want {
+			t.Errorf("base URL %s: error %v, want %s", base, err, want)
+		}
+	}
 	if _, err := client.New("fini_x", client.WithRetry(client.RetryPolicy{})); err == nil {
 		t.Error("zero attempts accepted")
 	}

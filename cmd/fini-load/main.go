@@ -9,18 +9,26 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/fini-oss/conversations/cmd/internal/envflag"
 )
 
 func main() {
+	if err := newRootCmd().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "fini-load:", err)
+		os.Exit(1)
+	}
+}
+
+func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "fini-load",
 		Short:         "Load and scale benchmarks for the Conversations API",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// $FINI_API_KEY is read when a command runs, never shown as a flag's default in --help.
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return envflag.Resolve(cmd.Flags()) }
 	root.AddCommand(genCmd(), runCmd(), scaleCmd())
-	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "fini-load:", err)
-		os.Exit(1)
-	}
+	return root
 }

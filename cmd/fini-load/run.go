@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/fini-oss/conversations/cmd/internal/envflag"
 )
 
 // result is one run's figures, printed as JSON.
@@ -73,7 +75,8 @@ func runCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&base, "url", "http://127.0.0.1:8080", "server base URL (loopback only)")
-	f.StringVar(&key, "key", os.Getenv("FINI_API_KEY"), "read+write API key")
+	f.StringVar(&key, "key", "", "read+write API key (env FINI_API_KEY)")
+	envflag.Bind(f, "key", "FINI_API_KEY")
 	f.StringVar(&idsFile, "ids", "", "file of conversation ids, one a line")
 	f.StringVar(&op, "op", "delete", "delete, get, list or bulk (50 ids)")
 	f.IntVar(&concurrency, "concurrency", 32, "concurrent connections")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -51,5 +52,24 @@ func TestBulkTakesTheNextFiftyIDs(t *testing.T) {
 	}
 	if !strings.Contains(string(body), ids[50]) || !strings.Contains(string(body), ids[99]) || strings.Contains(string(body), ids[100]) {
 		t.Errorf("the second bulk should carry ids 50 to 99: %s", body)
+	}
+}
+
+// TestHelpNeverShowsTheKey: --help names $FINI_API_KEY but never prints its value.
+func TestHelpNeverShowsTheKey(t *testing.T) {
+	const sentinel = "fini_SENTINELkeyvalue"
+	t.Setenv("FINI_API_KEY", sentinel)
+	for _, args := range [][]string{{"--help"}, {"run", "--help"}, {"gen", "--help"}, {"scale", "--help"}} {
+		var out bytes.Buffer
+		root := newRootCmd()
+		root.SetOut(&out)
+		root.SetErr(&out)
+		root.SetArgs(args)
+		if err := root.Execute(); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if strings.Contains(out.String(), sentinel) {
+			t.Errorf("%v prints the key:\n%s", args, out.String())
+		}
 	}
 }

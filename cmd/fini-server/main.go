@@ -12,8 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fini-oss/conversations/internal/envflag"
-	"github.com/fini-oss/conversations/internal/redact"
+	"github.com/fini-oss/conversations/cmd/internal/envflag"
+	"github.com/fini-oss/conversations/cmd/internal/redact"
 	"github.com/fini-oss/conversations/server/store"
 	"github.com/fini-oss/conversations/server/store/postgres"
 	"github.com/fini-oss/conversations/server/store/sqlite"

@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/fini-oss/conversations/internal/envflag"
+	"github.com/fini-oss/conversations/cmd/internal/envflag"
 	"github.com/fini-oss/conversations/server"
 	"github.com/fini-oss/conversations/server/demo"
 	"github.com/fini-oss/conversations/server/store"

@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fini-oss/conversations/client"
-	"github.com/fini-oss/conversations/internal/envflag"
-	"github.com/fini-oss/conversations/internal/redact"
+	"github.com/fini-oss/conversations/cmd/internal/envflag"
+	"github.com/fini-oss/conversations/cmd/internal/redact"
 	"github.com/fini-oss/conversations/openapi"
 )
 
