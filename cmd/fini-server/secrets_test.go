@@ -53,7 +53,7 @@ func TestHelpNeverShowsTheEnvironment(t *testing.T) {
 	}
 	wantLines := map[string][]string{
 		"":      {`database: sqlite:PATH or postgres://... (env FINI_DB) (default "sqlite:fini.db")` + "\n"},
-		"serve": {`listen address (env FINI_ADDR) (default "127.0.0.1:8080")` + "\n", `enforce, report or off (env FINI_RESPONSE_VALIDATION) (default "enforce")` + "\n"},
+		"serve": {`listen address of the API (env FINI_ADDR) (default "127.0.0.1:8080")` + "\n", `enforce, report or off (env FINI_RESPONSE_VALIDATION) (default "enforce")` + "\n"},
 	}
 	for _, path := range paths {
 		code, out, errOut := execute("", append(slices.Clone(path), "--help")...)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,36 +29,56 @@ const demoConversations = 300
 // shutdownGrace is how long in-flight requests get to finish after SIGTERM or SIGINT.
 const shutdownGrace = 20 * time.Second
 
+// serveOptions are the flags of serve.
+type serveOptions struct {
+	addr, adminAddr string
+	tlsCert, tlsKey string
+	validation      string
+	mode            server.ValidationMode
+	seedDemo        bool
+}
+
 func (a *app) serveCmd() *cobra.Command {
-	var (
-		addr, validation string
-		seedDemo         bool
-	)
+	var o serveOptions
 	cmd := &cobra.Command{
-		Use:   "serve [--addr HOST:PORT] [--demo]",
+		Use:   "serve [--addr HOST:PORT] [--admin-addr HOST:PORT] [--tls-cert FILE --tls-key FILE] [--demo]",
 		Short: "Serve the API (migrates the database first)",
 		Long: `Serve the Conversations API. Every request and response is validated against the
 embedded openapi.yaml; --response-validation (env FINI_RESPONSE_VALIDATION) says what a
 non-conforming response does: enforce (a 500, the default), report (logged) or off.
 
+/healthz, /readyz and /metrics are served on --addr beside the API unless --admin-addr
+(env FINI_ADMIN_ADDR) names a listener of their own, which keeps them off a public address.
+--tls-cert and --tls-key (env FINI_TLS_CERT, FINI_TLS_KEY) serve the API over HTTPS; the
+admin listener stays plain HTTP, for a private network.
+
 --demo seeds an empty database with a demo workspace, a read+write key (printed once) and
 a few hundred conversations. SIGTERM and SIGINT let in-flight requests finish, then exit 0.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			mode, err := server.ParseValidationMode(validation)
-			if err != nil {
+			var err error
+			if o.mode, err = server.ParseValidationMode(o.validation); err != nil {
 				return err
+			}
+			if (o.tlsCert == "") != (o.tlsKey == "") {
+				return errors.New("--tls-cert and --tls-key go together: give both, or neither")
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
-			return a.serve(ctx, addr, mode, seedDemo)
+			return a.serve(ctx, o)
 		},
 	}
-	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address (env FINI_ADDR)")
-	cmd.Flags().StringVar(&validation, "response-validation", "enforce", "enforce, report or off (env FINI_RESPONSE_VALIDATION)")
-	envflag.Bind(cmd.Flags(), "addr", "FINI_ADDR")
-	envflag.Bind(cmd.Flags(), "response-validation", "FINI_RESPONSE_VALIDATION")
-	cmd.Flags().BoolVar(&seedDemo, "demo", false, "seed an empty database with demo data and print a key")
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address of the API (env FINI_ADDR)")
+	f.StringVar(&o.adminAddr, "admin-addr", "", "listen address of /healthz, /readyz and /metrics; default: on --addr (env FINI_ADMIN_ADDR)")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) file: serve the API over HTTPS (env FINI_TLS_CERT)")
+	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key file of --tls-cert (env FINI_TLS_KEY)")
+	f.StringVar(&o.validation, "response-validation", "enforce", "enforce, report or off (env FINI_RESPONSE_VALIDATION)")
+	for flag, env := range map[string]string{"addr": "FINI_ADDR", "admin-addr": "FINI_ADMIN_ADDR", "tls-cert": "FINI_TLS_CERT",
+		"tls-key": "FINI_TLS_KEY", "response-validation": "FINI_RESPONSE_VALIDATION"} {
+		envflag.Bind(f, flag, env)
+	}
+	f.BoolVar(&o.seedDemo, "demo", false, "seed an empty database with demo data and print a key")
 	return cmd
 }
 
@@ -68,42 +89,78 @@ func (a *app) logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(a.stderr, nil))
 }
 
-func (a *app) serve(ctx context.Context, addr string, mode server.ValidationMode, seedDemo bool) error {
+// listener is one HTTP server on its own address.
+type listener struct {
+	name string
+	ln   net.Listener
+	hs   *http.Server
+	tls  bool
+}
+
+func (a *app) serve(ctx context.Context, o serveOptions) error {
 	log := a.logger()
+	var tlsConfig *tls.Config
+	if o.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert, --tls-key: %w", err)
+		}
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
 	s, err := a.openStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	srv, err := server.New(server.Config{Store: s, Logger: log, ResponseValidation: mode})
+	srv, err := server.New(server.Config{Store: s, Logger: log, ResponseValidation: o.mode})
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+	api := http.Handler(srv)
+	if o.adminAddr != "" {
+		api = srv.API()
 	}
-	if seedDemo {
-		if err := a.seedDemo(ctx, s, ln.Addr().String()); err != nil {
-			ln.Close()
+	listeners := []*listener{{name: "api", hs: newHTTPServer(api, log), tls: tlsConfig != nil}}
+	listeners[0].hs.TLSConfig = tlsConfig
+	if o.adminAddr != "" {
+		listeners = append(listeners, &listener{name: "admin", hs: newHTTPServer(srv.Ops(), log)})
+	}
+	addrs := []string{o.addr, o.adminAddr}
+	for i, l := range listeners {
+		if l.ln, err = net.Listen("tcp", addrs[i]); err != nil {
+			closeAll(listeners)
+			return fmt.Errorf("listen (%s): %w", l.name, err)
+		}
+	}
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+	}
+	if o.seedDemo {
+		if err := a.seedDemo(ctx, s, scheme+"://"+listeners[0].ln.Addr().String()); err != nil {
+			closeAll(listeners)
 			return err
 		}
 	}
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    1 << 20, // the API itself refuses more than server.MaxHeaderBytes, in its envelope
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	errc := make(chan error, len(listeners))
+	for _, l := range listeners {
+		go func() {
+			if l.tls {
+				errc <- l.hs.ServeTLS(l.ln, "", "")
+				return
+			}
+			errc <- l.hs.Serve(l.ln)
+		}()
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	log.Info("serving", "addr", ln.Addr().String(), "response_validation", string(mode))
+	attrs := []any{"addr", listeners[0].ln.Addr().String(), "tls", tlsConfig != nil, "response_validation", string(o.mode)}
+	if len(listeners) > 1 {
+		attrs = append(attrs, "admin_addr", listeners[1].ln.Addr().String())
+	}
+	log.Info("serving", attrs...)
 
 	select {
 	case err := <-errc:
+		closeAll(listeners)
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
@@ -111,18 +168,43 @@ func (a *app) serve(ctx context.Context, addr string, mode server.ValidationMode
 	log.Info("shutting down: finishing in-flight requests", "in_flight", atSignal)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	err = hs.Shutdown(shutdownCtx)
-	log.Info("shut down", "in_flight_at_signal", atSignal, "unfinished", srv.InFlight())
-	if err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	var shutdownErr error
+	for _, l := range listeners {
+		shutdownErr = errors.Join(shutdownErr, l.hs.Shutdown(shutdownCtx))
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
+	log.Info("shut down", "in_flight_at_signal", atSignal, "unfinished", srv.InFlight())
+	if shutdownErr != nil {
+		return fmt.Errorf("shutdown: %w", shutdownErr)
+	}
+	for range listeners {
+		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
 	}
 	return nil
 }
 
-func (a *app) seedDemo(ctx context.Context, s store.Store, addr string) error {
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    1 << 20, // the API itself refuses more than server.MaxHeaderBytes, in its envelope
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+func closeAll(ls []*listener) {
+	for _, l := range ls {
+		if l.ln != nil {
+			l.ln.Close()
+		}
+	}
+}
+
+func (a *app) seedDemo(ctx context.Context, s store.Store, base string) error {
 	used, err := s.HasWorkspaces(ctx)
 	if err != nil {
 		return err
@@ -135,7 +217,6 @@ func (a *app) seedDemo(ctx context.Context, s store.Store, addr string) error {
 	if err != nil {
 		return err
 	}
-	base := "http://" + addr
 	fmt.Fprintf(a.stdout, `
 Demo workspace %s seeded with %d conversations.
 API key (read, write), shown only now:

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// running is a fini-server serve started in-process by startServe.
+type running struct {
+	addr, adminAddr string
+	key             string
+}
+
+// startServe runs `fini-server serve --demo` with args until the test ends, and returns once
+// the server logs that it is serving (a signal, not a sleep).
+func startServe(t *testing.T, args ...string) running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logR, logW := io.Pipe()
+	var out strings.Builder
+	root := newRootCmd(&out, logW)
+	root.SetArgs(append([]string{"--db", "sqlite:" + filepath.Join(t.TempDir(), "serve.db"), "serve", "--demo",
+		"--addr", "127.0.0.1:0"}, args...))
+	done := make(chan error, 1)
+	go func() {
+		err := root.ExecuteContext(ctx)
+		logW.Close()
+		done <- err
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve ended with %v", err)
+		}
+	})
+	lines := bufio.NewScanner(logR)
+	for lines.Scan() {
+		var line struct {
+			Msg       string `json:"msg"`
+			Addr      string `json:"addr"`
+			AdminAddr string `json:"admin_addr"`
+		}
+		if json.Unmarshal(lines.Bytes(), &line) != nil || line.Msg != "serving" {
+			continue
+		}
+		go func() { _, _ = io.Copy(io.Discard, logR) }() // keep the log flowing
+		key := regexp.MustCompile(`FINI_API_KEY=(fini_\S+)`).FindStringSubmatch(out.String())
+		if key == nil {
+			t.Fatalf("--demo printed no key: %s", out.String())
+		}
+		return running{addr: line.Addr, adminAddr: line.AdminAddr, key: key[1]}
+	}
+	t.Fatalf("serve stopped before serving: %v", <-done)
+	return running{}
+}
+
+func get(t *testing.T, c *http.Client, url, key string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+const listRoute = "/v2/hc-interactions/public"
+
+func TestServeOperationalEndpointsWithTheAPIByDefault(t *testing.T) {
+	s := startServe(t)
+	for path, want := range map[string]int{listRoute: 200, "/healthz": 200, "/readyz": 200, "/metrics": 200} {
+		if got := get(t, http.DefaultClient, "http://"+s.addr+path, s.key); got != want {
+			t.Errorf("%s: %d, want %d", path, got, want)
+		}
+	}
+}
+
+func TestServeAdminAddrAndTLS(t *testing.T) {
+	certFile, keyFile, pool := selfSignedCert(t)
+	s := startServe(t, "--admin-addr", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile)
+	if s.adminAddr == "" {
+		t.Fatal("no admin address logged")
+	}
+	tlsClient := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	api := "https://" + s.addr
+	for path, want := range map[string]int{listRoute: 200, "/openapi.yaml": 200, "/healthz": 404, "/readyz": 404, "/metrics": 404} {
+		if got := get(t, tlsClient, api+path, s.key); got != want {
+			t.Errorf("API listener %s: %d, want %d", path, got, want)
+		}
+	}
+	admin := "http://" + s.adminAddr
+	for path, want := range map[string]int{listRoute: 404, "/healthz": 200, "/readyz": 200, "/metrics": 200} {
+		if got := get(t, http.DefaultClient, admin+path, s.key); got != want {
+			t.Errorf("admin listener %s: %d, want %d", path, got, want)
+		}
+	}
+	// Plain HTTP to the TLS listener is refused by the server, never served.
+	if got := get(t, http.DefaultClient, "http://"+s.addr+listRoute, s.key); got != http.StatusBadRequest {
+		t.Errorf("plain HTTP to the TLS listener: %d, want 400", got)
+	}
+}
+
+func TestServeTLSFlagsGoTogether(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "x.db")
+	for _, args := range [][]string{{"--tls-cert", "c.pem"}, {"--tls-key", "k.pem"}} {
+		_, _, err := finiServer(t, db, "", append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+		if err == nil || err.Error() != "--tls-cert and --tls-key go together: give both, or neither" {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	_, _, err := finiServer(t, db, "", "serve", "--addr", "127.0.0.1:0", "--tls-cert", "missing.pem", "--tls-key", "missing.pem")
+	if err == nil || !strings.HasPrefix(err.Error(), "--tls-cert, --tls-key: open missing.pem:") {
+		t.Errorf("missing files: %v", err)
+	}
+}
+
+// selfSignedCert writes a certificate for 127.0.0.1 and its key, and returns a pool that
+// trusts it.
+func selfSignedCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "fini-server test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
