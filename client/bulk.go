@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/fini-oss/conversations/openapi"
+	"github.com/fini-oss/conversations/gen/api"
 )
 
 // BulkResult reports the outcome of every id given to DeleteConversations.
@@ -18,8 +18,14 @@ type BulkResult struct {
 	Deleted []uuid.UUID
 	// NotAccessible were missing, already deleted, or another workspace's.
 	NotAccessible []uuid.UUID
-	// Failed could not be deleted for another reason; the error says why.
-	Failed map[uuid.UUID]error
+	// Failed could not be deleted for another reason; each says why.
+	Failed []Failure
+}
+
+// Failure is an id that DeleteConversations could not delete, and why.
+type Failure struct {
+	ID  uuid.UUID
+	Err error
 }
 
 // BulkOptions tunes DeleteConversations.
@@ -32,13 +38,11 @@ type BulkOptions struct {
 
 // DeleteConversations deletes any number of conversations: it splits the ids into chunks of
 // the spec's maximum, runs a few chunks at once, and when a chunk is refused (406) takes the
-// named ids out and deletes the rest. Duplicate ids are deleted once. The error is non-nil
-// only when some ids Failed; their errors are in the result.
+// named ids out and deletes the rest. Duplicate ids are deleted once. Every list of the
+// result is in the caller's order, whatever order the chunks finished in. The error is
+// non-nil only when some ids Failed: it names the first of them.
 func (c *Client) DeleteConversations(ctx context.Context, ids []uuid.UUID, opts BulkOptions) (*BulkResult, error) {
-	size, err := openapi.BulkDeleteMaxIDs()
-	if err != nil {
-		return nil, fmt.Errorf("fini: %w", err)
-	}
+	size := api.BulkDeleteMaxIDs
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 4
 	}
@@ -53,7 +57,7 @@ func (c *Client) DeleteConversations(ctx context.Context, ids []uuid.UUID, opts 
 
 	var (
 		mu      sync.Mutex
-		res     = &BulkResult{Failed: map[uuid.UUID]error{}}
+		res     = &BulkResult{}
 		settled int
 		wg      sync.WaitGroup
 		slots   = make(chan struct{}, opts.Concurrency)
@@ -69,7 +73,7 @@ func (c *Client) DeleteConversations(ctx context.Context, ids []uuid.UUID, opts 
 			res.Deleted = append(res.Deleted, deleted...)
 			res.NotAccessible = append(res.NotAccessible, gone...)
 			for _, id := range failed.ids {
-				res.Failed[id] = failed.err
+				res.Failed = append(res.Failed, Failure{ID: id, Err: failed.err})
 			}
 			settled += len(chunk)
 			if opts.OnProgress != nil {
@@ -86,9 +90,10 @@ func (c *Client) DeleteConversations(ctx context.Context, ids []uuid.UUID, opts 
 	byOrder := func(a, b uuid.UUID) int { return order[a] - order[b] }
 	slices.SortFunc(res.Deleted, byOrder)
 	slices.SortFunc(res.NotAccessible, byOrder)
+	slices.SortFunc(res.Failed, func(a, b Failure) int { return byOrder(a.ID, b.ID) })
 	if len(res.Failed) > 0 {
 		return res, fmt.Errorf("fini: %d of %d conversations could not be deleted: %w",
-			len(res.Failed), len(unique), firstError(res.Failed))
+			len(res.Failed), len(unique), res.Failed[0].Err)
 	}
 	return res, nil
 }
@@ -128,11 +133,4 @@ func (c *Client) deleteChunk(ctx context.Context, chunk []uuid.UUID) (deleted, g
 		rest = kept
 	}
 	return deleted, gone, failure{}
-}
-
-func firstError(m map[uuid.UUID]error) error {
-	for _, err := range m {
-		return err
-	}
-	return nil
 }

@@ -1,7 +1,8 @@
 // Package client is an idiomatic Go client for the Fini Conversations API, over the client
 // generated from openapi/openapi.yaml. It works against Fini's production API (the default)
 // and against this project's server. Callers need not import the generated package: the
-// conversation types are re-exported here. It depends on gen/api and openapi, never on Echo.
+// conversation types are re-exported here. It depends on gen/api alone: no Echo, no spec
+// loader, no YAML parser (make check-client-deps).
 package client
 
 import (
@@ -14,7 +15,6 @@ import (
 	"time"
 
 	"github.com/fini-oss/conversations/gen/api"
-	"github.com/fini-oss/conversations/openapi"
 )
 
 // The conversation types of the API.
@@ -105,17 +105,14 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		retry:     DefaultRetryPolicy,
 		doer:      &http.Client{Timeout: DefaultTimeout},
 	}
-	doc, err := openapi.Load()
-	if err != nil {
-		return nil, fmt.Errorf("fini: %w", err)
-	}
-	c.baseURL = doc.Servers[0].URL
+	c.baseURL = api.DefaultServerURL
 	for _, o := range opts {
 		if err := o(c); err != nil {
 			return nil, fmt.Errorf("fini: %w", err)
 		}
 	}
 	authorization := "Bearer " + apiKey
+	var err error
 	c.gen, err = api.NewClient(c.baseURL,
 		api.WithHTTPClient(&retryingDoer{doer: c.doer, policy: c.retry}),
 		api.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {

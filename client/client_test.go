@@ -2,11 +2,14 @@ package client_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,7 +31,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, conversations int) *fixture {
 	t.Helper()
-	env := servertest.New(t, conversations)
+	env := servertest.New(t, servertest.Options{Conversations: conversations})
 	return &fixture{Env: env, ws: env.Seeded, other: env.Other, readOnly: env.Key(t, "read")}
 }
 
@@ -174,8 +177,19 @@ func TestDeleteConversations(t *testing.T) {
 	if len(res.Deleted) != 169 || len(res.NotAccessible) != 4 || len(res.Failed) != 0 {
 		t.Fatalf("deleted %d, not accessible %d (%v), failed %d", len(res.Deleted), len(res.NotAccessible), res.NotAccessible, len(res.Failed))
 	}
-	if !slices.Contains(res.NotAccessible, unknown) || !slices.Contains(res.NotAccessible, f.ws.ConversationIDs[60]) {
-		t.Errorf("not accessible = %v", res.NotAccessible)
+	// Both lists in the caller's order, whatever order the chunks finished in.
+	wantGone := []uuid.UUID{ids[60], f.other.ConversationIDs[0], unknown, ids[len(ids)-1]}
+	if !slices.Equal(res.NotAccessible, wantGone) {
+		t.Errorf("not accessible = %v, want %v", res.NotAccessible, wantGone)
+	}
+	var wantDeleted []uuid.UUID
+	for _, id := range ids[:len(ids)-2] {
+		if !slices.Contains(wantGone, id) {
+			wantDeleted = append(wantDeleted, id)
+		}
+	}
+	if !slices.Equal(res.Deleted, wantDeleted) {
+		t.Errorf("deleted ids are not in the caller's order")
 	}
 	if len(progress) != 4 || progress[len(progress)-1] != 173 {
 		t.Errorf("progress = %v, want 4 chunks ending at 173", progress)
@@ -332,5 +346,43 @@ func TestNewValidatesOptions(t *testing.T) {
 	c, err := client.New("fini_x")
 	if err != nil || c.BaseURL() != "https://api-prod.usefini.com" {
 		t.Errorf("default base URL = %q, %v; want Fini's production URL", c.BaseURL(), err)
+	}
+}
+
+// TestDeleteConversationsReportsFailuresInOrder: failed ids come in the caller's order, and
+// the error names the first of them, however the chunks interleave.
+func TestDeleteConversationsReportsFailuresInOrder(t *testing.T) {
+	// Every bulk fails with a 500 whose message names the chunk's first id.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ IDs []uuid.UUID }
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body.IDs) == 0 {
+			t.Errorf("bulk body: %v", err)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		fmt.Fprintf(w, `{"statusCode":500,"message":"chunk of %s","error":"Internal Server Error"}`, body.IDs[0])
+	}))
+	t.Cleanup(srv.Close)
+	c, err := client.New("fini_x", client.WithBaseURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]uuid.UUID, 230)
+	for i := range ids {
+		ids[i] = uuid.New()
+	}
+	for range 5 {
+		res, err := c.DeleteConversations(context.Background(), ids, client.BulkOptions{Concurrency: 5})
+		if err == nil || !strings.Contains(err.Error(), "chunk of "+ids[0].String()) {
+			t.Fatalf("error %v, want the first chunk's", err)
+		}
+		if len(res.Failed) != len(ids) {
+			t.Fatalf("%d failed, want %d", len(res.Failed), len(ids))
+		}
+		for i, f := range res.Failed {
+			if f.ID != ids[i] {
+				t.Fatalf("failed[%d] = %s, want %s: not the caller's order", i, f.ID, ids[i])
+			}
+		}
 	}
 }

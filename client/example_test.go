@@ -4,44 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log"
-	"log/slog"
-	"math/rand/v2"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/fini-oss/conversations/client"
-	"github.com/fini-oss/conversations/server"
-	"github.com/fini-oss/conversations/server/demo"
-	"github.com/fini-oss/conversations/server/store/sqlite"
+	"github.com/fini-oss/conversations/server/servertest"
 )
 
 // exampleServer starts this project's server with 60 demo conversations, standing in for
 // Fini's API, and returns its URL, a read+write key and the conversation ids.
 func exampleServer() (baseURL, key string, ids []uuid.UUID, stop func()) {
-	dir, err := os.MkdirTemp("", "fini-example")
+	env, err := servertest.Start(servertest.Options{Conversations: 60})
 	if err != nil {
 		log.Fatal(err)
 	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "example.db"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	seeded, err := demo.Seed(context.Background(), db, 60, time.Now(), rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		log.Fatal(err)
-	}
-	srv, err := server.New(server.Config{Store: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		log.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	return hs.URL, seeded.Key, seeded.ConversationIDs, func() { hs.Close(); db.Close(); os.RemoveAll(dir) }
+	return env.URL, env.Seeded.Key, env.Seeded.ConversationIDs, env.Close
 }
 
 func Example() {

@@ -1,0 +1,87 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/fini-oss/conversations/server"
+	"github.com/fini-oss/conversations/server/store/sqlite"
+)
+
+// syncBuffer is a log destination that tests read while the server writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestAccessLogIsBounded: a hostile path or method makes a log line of bounded size.
+func TestAccessLogIsBounded(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "log.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	var logs syncBuffer
+	srv, err := server.New(server.Config{Store: db, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+
+	long := strings.Repeat("A", 900<<10)
+	for _, req := range []*http.Request{
+		mustRequest(t, http.MethodGet, hs.URL+"/v2/hc-interactions/"+long+"/public"),
+		mustRequest(t, http.MethodGet, hs.URL+"/"+long),
+		mustRequest(t, strings.Repeat("M", 64<<10), hs.URL+"/v2/hc-interactions/public"),
+	} {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode < 400 || res.StatusCode >= 500 {
+			t.Errorf("%.20s %.60s: status %d", req.Method, req.URL, res.StatusCode)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d log lines, want 3", len(lines))
+	}
+	for _, line := range lines {
+		if len(line) > 2048 {
+			t.Errorf("log line of %d bytes: %.200s", len(line), line)
+		}
+		if !strings.Contains(line, "more bytes)") {
+			t.Errorf("log line does not say it was cut: %.200s", line)
+		}
+	}
+}
+
+func mustRequest(t *testing.T, method, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
