@@ -77,6 +77,8 @@ var Dialect = sqlstore.Dialect{
 	Rebind:    rebind,
 	ForUpdate: " FOR UPDATE",
 	Classify:  classify,
+	// pgx prepares and caches each query on each connection (QueryExecModeCacheStatement).
+	CachesStatements: true,
 	Retryable: func(err error) bool {
 		var e *pgconn.PgError
 		return errors.As(err, &e) && (e.Code == "40P01" || e.Code == "40001")

@@ -125,15 +125,6 @@ func startCheckpointer(dsn, path string) (func() error, error) {
 	}, nil
 }
 
-// Migrate applies the embedded migrations to the database at path.
-func Migrate(ctx context.Context, path string) error {
-	db, err := Open(ctx, path)
-	if err != nil {
-		return err
-	}
-	return db.Close()
-}
-
 func migrate(ctx context.Context, db *sql.DB) error {
 	return sqlstore.Migrate(ctx, db, goose.DialectSQLite3, migrations, "migrations")
 }

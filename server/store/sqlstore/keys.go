@@ -14,7 +14,7 @@ import (
 
 // CreateWorkspace implements store.Store.
 func (db *DB) CreateWorkspace(ctx context.Context, w store.Workspace) error {
-	_, err := db.Write.ExecContext(ctx, db.q(`INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)`),
+	_, err := db.exec(ctx, `INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)`,
 		w.ID.String(), w.Name, w.CreatedAt)
 	if err != nil {
 		return db.classify(fmt.Errorf("create workspace %q: %w", w.Name, err))
@@ -25,7 +25,10 @@ func (db *DB) CreateWorkspace(ctx context.Context, w store.Workspace) error {
 // HasWorkspaces implements store.Store.
 func (db *DB) HasWorkspaces(ctx context.Context) (bool, error) {
 	var one int
-	err := db.Read.QueryRowContext(ctx, `SELECT 1 FROM workspaces LIMIT 1`).Scan(&one)
+	row, err := db.queryRow(ctx, `SELECT 1 FROM workspaces LIMIT 1`)
+	if err == nil {
+		err = row.Scan(&one)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -38,8 +41,10 @@ func (db *DB) HasWorkspaces(ctx context.Context) (bool, error) {
 // GetWorkspace implements store.Store.
 func (db *DB) GetWorkspace(ctx context.Context, id uuid.UUID) (store.Workspace, error) {
 	w := store.Workspace{ID: id}
-	err := db.Read.QueryRowContext(ctx, db.q(`SELECT name, created_at FROM workspaces WHERE id = ?`),
-		id.String()).Scan(&w.Name, &w.CreatedAt)
+	row, err := db.queryRow(ctx, `SELECT name, created_at FROM workspaces WHERE id = ?`, id.String())
+	if err == nil {
+		err = row.Scan(&w.Name, &w.CreatedAt)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return w, fmt.Errorf("get workspace %s: %w", id, store.ErrNotFound)
 	}
@@ -54,8 +59,8 @@ func (db *DB) CreateAPIKey(ctx context.Context, k store.APIKey) error {
 	if _, err := db.GetWorkspace(ctx, k.WorkspaceID); err != nil {
 		return fmt.Errorf("create api key: %w", err)
 	}
-	_, err := db.Write.ExecContext(ctx, db.q(`INSERT INTO api_keys (id, workspace_id, name, scopes, secret_hash, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`),
+	_, err := db.exec(ctx, `INSERT INTO api_keys (id, workspace_id, name, scopes, secret_hash, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`,
 		k.ID.String(), k.WorkspaceID.String(), k.Name, strings.Join(k.Scopes, ","), k.Hash, k.CreatedAt)
 	if err != nil {
 		return db.classify(fmt.Errorf("create api key: %w", err))
@@ -96,8 +101,8 @@ func scanKey(sc interface{ Scan(...any) error }) (store.APIKey, error) {
 
 // ListAPIKeys implements store.Store.
 func (db *DB) ListAPIKeys(ctx context.Context, workspaceID uuid.UUID) ([]store.APIKey, error) {
-	rows, err := db.Read.QueryContext(ctx, db.q(`SELECT `+keyColumns+
-		` FROM api_keys WHERE workspace_id = ? ORDER BY created_at, id`), workspaceID.String())
+	rows, err := db.query(ctx, `SELECT `+keyColumns+
+		` FROM api_keys WHERE workspace_id = ? ORDER BY created_at, id`, workspaceID.String())
 	if err != nil {
 		return nil, db.classify(fmt.Errorf("list api keys: %w", err))
 	}
@@ -134,8 +139,7 @@ func (db *DB) APIKeyByHash(ctx context.Context, hash []byte) (store.APIKey, erro
 
 // RevokeAPIKey implements store.Store.
 func (db *DB) RevokeAPIKey(ctx context.Context, id uuid.UUID, at int64) error {
-	res, err := db.Write.ExecContext(ctx, db.q(
-		`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`), at, id.String())
+	res, err := db.exec(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, at, id.String())
 	if err != nil {
 		return db.classify(fmt.Errorf("revoke api key %s: %w", id, err))
 	}

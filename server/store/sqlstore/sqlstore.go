@@ -29,6 +29,9 @@ type Dialect struct {
 	// Retryable reports a transient conflict (deadlock, serialization failure, busy) after
 	// which the whole transaction may simply run again.
 	Retryable func(err error) bool
+	// CachesStatements is true when the driver keeps prepared statements itself, so that
+	// this package must not prepare them again.
+	CachesStatements bool
 }
 
 // DB is a store.Store over database/sql. Reads go to Read and writes to Write, which may be
@@ -137,59 +140,29 @@ func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID
 		}
 		seen[id] = true
 	}
-	args := make([]any, 0, len(ids)+2)
-	args = append(args, workspaceID.String())
-	for _, id := range ids {
-		args = append(args, id.String())
-	}
-	in := inPlaceholders(len(ids))
-	lock := db.q(`SELECT id FROM conversations WHERE workspace_id = ? AND deleted_at IS NULL AND id IN ` +
-		in + ` ORDER BY id` + db.Dialect.ForUpdate)
-	update := db.q(`UPDATE conversations SET deleted_at = ? WHERE workspace_id = ? AND deleted_at IS NULL AND id IN ` + in)
-
 	// Deletes only ever add to what is gone (restore is an operator's act), so ids that a
 	// read already finds inaccessible make the answer without taking the write lock.
-	if missing, err := db.inaccessible(ctx, workspaceID, ids, in, args); err != nil {
+	live, err := db.liveIDs(ctx, db.query, workspaceID, ids, "")
+	if err != nil {
 		return fmt.Errorf("bulk delete %d conversations: %w", len(ids), err)
-	} else if len(missing) > 0 {
+	}
+	if missing := notIn(ids, live); len(missing) > 0 {
 		return fmt.Errorf("bulk delete %d conversations: %w", len(ids), &store.NotAccessibleError{IDs: missing})
 	}
-
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, lock, args...)
+	update := `UPDATE conversations SET deleted_at = ? WHERE workspace_id = ? AND deleted_at IS NULL AND id IN ` + inPlaceholders(len(ids))
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		inTx := func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+			return db.txQuery(ctx, tx, q, args...)
+		}
+		live, err := db.liveIDs(ctx, inTx, workspaceID, ids, " ORDER BY id"+db.Dialect.ForUpdate)
 		if err != nil {
-			return db.classify(fmt.Errorf("lock conversations: %w", err))
+			return err
 		}
-		live := make(map[uuid.UUID]bool, len(ids))
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				rows.Close()
-				return fmt.Errorf("scan conversation id: %w", err)
-			}
-			id, err := uuid.Parse(s)
-			if err != nil {
-				rows.Close()
-				return fmt.Errorf("parse conversation id %q: %w", s, err)
-			}
-			live[id] = true
-		}
-		if err := rows.Close(); err != nil {
-			return db.classify(fmt.Errorf("lock conversations: %w", err))
-		}
-		if err := rows.Err(); err != nil {
-			return db.classify(fmt.Errorf("lock conversations: %w", err))
-		}
-		if len(live) != len(ids) {
-			missing := make([]uuid.UUID, 0, len(ids)-len(live))
-			for _, id := range ids {
-				if !live[id] {
-					missing = append(missing, id)
-				}
-			}
+		if missing := notIn(ids, live); len(missing) > 0 {
 			return &store.NotAccessibleError{IDs: missing}
 		}
-		res, err := tx.ExecContext(ctx, update, append([]any{db.now()}, args...)...)
+		args := append([]any{db.now(), workspaceID.String()}, idArgs(ids)...)
+		res, err := db.txExec(ctx, tx, update, args...)
 		if err != nil {
 			return db.classify(fmt.Errorf("delete conversations: %w", err))
 		}
@@ -208,10 +181,14 @@ func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID
 	return nil
 }
 
-// inaccessible returns, in request order, the ids that are not live conversations of the
-// workspace, read from the reader pool.
-func (db *DB) inaccessible(ctx context.Context, workspaceID uuid.UUID, ids []uuid.UUID, in string, args []any) ([]uuid.UUID, error) {
-	rows, err := db.query(ctx, `SELECT id FROM conversations WHERE workspace_id = ? AND deleted_at IS NULL AND id IN `+in, args...)
+// queryFunc is db.query, or db.txQuery bound to a transaction.
+type queryFunc func(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+
+// liveIDs returns which of ids are live conversations of the workspace. suffix ends the
+// query: the transaction's check orders and locks the rows.
+func (db *DB) liveIDs(ctx context.Context, query queryFunc, workspaceID uuid.UUID, ids []uuid.UUID, suffix string) (map[uuid.UUID]bool, error) {
+	rows, err := query(ctx, `SELECT id FROM conversations WHERE workspace_id = ? AND deleted_at IS NULL AND id IN `+
+		inPlaceholders(len(ids))+suffix, append([]any{workspaceID.String()}, idArgs(ids)...)...)
 	if err != nil {
 		return nil, db.classify(fmt.Errorf("check conversations: %w", err))
 	}
@@ -231,13 +208,26 @@ func (db *DB) inaccessible(ctx context.Context, workspaceID uuid.UUID, ids []uui
 	if err := rows.Err(); err != nil {
 		return nil, db.classify(fmt.Errorf("check conversations: %w", err))
 	}
+	return live, nil
+}
+
+// notIn returns, in order, the ids that live does not hold.
+func notIn(ids []uuid.UUID, live map[uuid.UUID]bool) []uuid.UUID {
 	var missing []uuid.UUID
 	for _, id := range ids {
 		if !live[id] {
 			missing = append(missing, id)
 		}
 	}
-	return missing, nil
+	return missing
+}
+
+func idArgs(ids []uuid.UUID) []any {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id.String()
+	}
+	return args
 }
 
 const conversationColumns = `id, workspace_id, bot_id, source, channel, created_at, last_message_at, body`
@@ -423,14 +413,13 @@ func (db *DB) exists(ctx context.Context, q store.ListQuery, c store.Conversatio
 
 // ImportConversations implements store.Store.
 func (db *DB) ImportConversations(ctx context.Context, cs []store.Conversation) error {
-	insert := db.q(`INSERT INTO conversations (` + conversationColumns + `, deleted_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)`)
+	insert := `INSERT INTO conversations (` + conversationColumns + `, deleted_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)`
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, insert)
+		stmt, err := db.txPrepare(ctx, tx, insert)
 		if err != nil {
-			return db.classify(fmt.Errorf("prepare insert: %w", err))
+			return err
 		}
-		defer stmt.Close()
 		for _, c := range cs {
 			var bot any
 			if c.BotID != nil {
@@ -455,8 +444,8 @@ func (db *DB) ImportConversations(ctx context.Context, cs []store.Conversation) 
 
 // RestoreConversation implements store.Store.
 func (db *DB) RestoreConversation(ctx context.Context, workspaceID, id uuid.UUID) error {
-	res, err := db.Write.ExecContext(ctx, db.q(
-		`UPDATE conversations SET deleted_at = NULL WHERE id = ? AND workspace_id = ? AND deleted_at IS NOT NULL`),
+	res, err := db.exec(ctx,
+		`UPDATE conversations SET deleted_at = NULL WHERE id = ? AND workspace_id = ? AND deleted_at IS NOT NULL`,
 		id.String(), workspaceID.String())
 	if err != nil {
 		return db.classify(fmt.Errorf("restore conversation %s: %w", id, err))
@@ -471,8 +460,7 @@ func (db *DB) RestoreConversation(ctx context.Context, workspaceID, id uuid.UUID
 
 // PurgeDeleted implements store.Store.
 func (db *DB) PurgeDeleted(ctx context.Context, deletedBefore int64) (int64, error) {
-	res, err := db.Write.ExecContext(ctx, db.q(
-		`DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at < ?`), deletedBefore)
+	res, err := db.exec(ctx, `DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at < ?`, deletedBefore)
 	if err != nil {
 		return 0, db.classify(fmt.Errorf("purge deleted conversations: %w", err))
 	}
@@ -486,9 +474,11 @@ func (db *DB) PurgeDeleted(ctx context.Context, deletedBefore int64) (int64, err
 // CountConversations implements store.Store.
 func (db *DB) CountConversations(ctx context.Context, workspaceID uuid.UUID) (int64, error) {
 	var n int64
-	err := db.Read.QueryRowContext(ctx, db.q(
-		`SELECT COUNT(*) FROM conversations WHERE workspace_id = ? AND deleted_at IS NULL`),
-		workspaceID.String()).Scan(&n)
+	row, err := db.queryRow(ctx, `SELECT COUNT(*) FROM conversations WHERE workspace_id = ? AND deleted_at IS NULL`,
+		workspaceID.String())
+	if err == nil {
+		err = row.Scan(&n)
+	}
 	if err != nil {
 		return 0, db.classify(fmt.Errorf("count conversations: %w", err))
 	}
@@ -501,7 +491,11 @@ func (db *DB) Ping(ctx context.Context) error {
 		return db.classify(fmt.Errorf("ping: %w", err))
 	}
 	var one int
-	if err := db.Read.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+	row, err := db.queryRow(ctx, `SELECT 1`)
+	if err == nil {
+		err = row.Scan(&one)
+	}
+	if err != nil {
 		return db.classify(fmt.Errorf("ping: %w", err))
 	}
 	return nil
