@@ -63,7 +63,7 @@ func (a *app) listCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List conversations, newest first (one page, or --all)",
-		Args:  cobra.NoArgs,
+		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts := client.ListOptions{Limit: limit, Sources: sources, Channels: channels}
 			var err error
@@ -188,7 +188,7 @@ func (a *app) getCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "get ID",
 		Short: "Show one conversation with its messages",
-		Args:  cobra.ExactArgs(1),
+		Args:  usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
@@ -224,7 +224,7 @@ func (a *app) deleteCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "delete ID...",
 		Short: "Delete conversations one by one (idempotent: a missing id is not an error)",
-		Args:  cobra.MinimumNArgs(1),
+		Args:  usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ids := make([]uuid.UUID, len(args))
 			for i, s := range args {
@@ -336,8 +336,8 @@ func (a *app) summarise(res *client.BulkResult) {
 	}
 	if n := len(res.Failed); n > 0 {
 		fmt.Fprintf(a.stderr, "%d failed with errors and may be retried:\n", n)
-		for id, err := range res.Failed {
-			fmt.Fprintf(a.stderr, "  %s: %v\n", id, err)
+		for _, f := range res.Failed {
+			fmt.Fprintf(a.stderr, "  %s: %v\n", f.ID, f.Err)
 		}
 	}
 }

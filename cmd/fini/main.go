@@ -15,7 +15,7 @@ import (
 	"github.com/fini-oss/conversations/client"
 	"github.com/fini-oss/conversations/cmd/internal/envflag"
 	"github.com/fini-oss/conversations/cmd/internal/redact"
-	"github.com/fini-oss/conversations/openapi"
+	"github.com/fini-oss/conversations/gen/api"
 )
 
 // Exit codes, by class of failure; listed in --help.
@@ -75,10 +75,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitNotFound
 	case errors.Is(err, client.ErrNotAcceptable):
 		return exitNotAccessible
-	case errors.As(err, &ae):
-		return exitFailure
-	case isUsage(err):
-		return exitUsage
 	}
 	return exitFailure
 }
@@ -98,16 +94,19 @@ func explain(err error) string {
 	return err.Error()
 }
 
-// usageError marks a mistake in the command line.
-type usageError struct{ error }
-
+// usage is a mistake in the command line: exit code 2.
 func usage(format string, args ...any) error {
-	return &exitError{code: exitUsage, err: usageError{fmt.Errorf(format, args...)}}
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
 }
 
-func isUsage(err error) bool {
-	var u usageError
-	return errors.As(err, &u)
+// usageArgs makes the errors of a check of positional arguments usage errors.
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return usage("%w", err)
+		}
+		return nil
+	}
 }
 
 type app struct {
@@ -161,25 +160,13 @@ func (a *app) client() (*client.Client, error) {
 
 // scopeHint says which scope each command needs, as the spec's x-required-scopes state it.
 func scopeHint() string {
-	doc, err := openapi.Load()
-	if err != nil {
-		return ""
-	}
 	commands := []struct{ names, operationID string }{
 		{"list", "listConversations"}, {"get", "getConversation"},
 		{"delete", "deleteConversation"}, {"bulk-delete", "bulkDeleteConversations"},
 	}
-	var parts []string
-	for _, c := range commands {
-		_, _, op, err := openapi.Operation(doc, c.operationID)
-		var scopes []string
-		if err == nil {
-			_, err = openapi.Extension(op, "x-required-scopes", &scopes)
-		}
-		if err != nil {
-			return ""
-		}
-		parts = append(parts, fmt.Sprintf("%s needs `%s`", c.names, strings.Join(scopes, "`, `")))
+	parts := make([]string, len(commands))
+	for i, c := range commands {
+		parts[i] = fmt.Sprintf("%s needs `%s`", c.names, strings.Join(api.RequiredScopes[c.operationID], "`, `"))
 	}
 	return ": " + strings.Join(parts, "; ")
 }

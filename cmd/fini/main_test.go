@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,7 +21,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, n int) *fixture {
 	t.Helper()
-	env := servertest.New(t, n)
+	env := servertest.New(t, servertest.Options{Conversations: n})
 	return &fixture{url: env.URL, key: env.Seeded.Key, readOnly: env.Key(t, "read"), ids: env.Seeded.ConversationIDs}
 }
 
@@ -47,19 +48,47 @@ func TestListAndGet(t *testing.T) {
 	if r.code != 0 || strings.Count(r.stdout, "\n") != 130 {
 		t.Fatalf("list --all --json: code %d, %d lines", r.code, strings.Count(r.stdout, "\n"))
 	}
-	var first map[string]any
-	if err := json.Unmarshal([]byte(strings.SplitN(r.stdout, "\n", 2)[0]), &first); err != nil || first["events"] == nil {
-		t.Fatalf("json line: %v", err)
+	// What the filters below must select, worked out here from the unfiltered list.
+	now := time.Now()
+	sinceT := now.Add(-24 * time.Hour)
+	var want []string
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var c struct {
+			ID, Source string
+			Channel    *string
+			CreatedAt  int64
+			Events     []struct{ CreatedAt int64 }
+		}
+		if err := json.Unmarshal([]byte(line), &c); err != nil || c.Events == nil {
+			t.Fatalf("json line %.80s: %v", line, err)
+		}
+		latest := c.CreatedAt
+		for _, e := range c.Events {
+			latest = max(latest, e.CreatedAt)
+		}
+		if (c.Source == "widget" || c.Source == "api") && c.Channel != nil && *c.Channel == "chat" &&
+			latest >= sinceT.UnixMilli() && latest < now.UnixMilli() {
+			want = append(want, c.ID)
+		}
 	}
-	since := time.Now().Add(-24 * time.Hour).Format(time.RFC3339)
-	until := strconv.FormatInt(time.Now().UnixMilli(), 10) // epoch milliseconds work too
+	if len(want) == 0 {
+		t.Fatal("the fixture has no conversation the filters select: the test would prove nothing")
+	}
+	since := sinceT.Format(time.RFC3339Nano)
+	until := strconv.FormatInt(now.UnixMilli(), 10) // epoch milliseconds work too
 	if r = f.fini(t, f.key, "", "conv", "list", "--since", since, "--until", until, "--source", "widget,api", "--channel", "chat", "--json", "--all"); r.code != 0 {
 		t.Fatalf("filters: %+v", r)
 	}
+	var got []string
 	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
-		if line != "" && !strings.Contains(line, `"source":"widget"`) && !strings.Contains(line, `"source":"api"`) {
-			t.Errorf("source filter let through %.80s", line)
+		var c struct{ ID string }
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			t.Fatalf("json line %.80s: %v", line, err)
 		}
+		got = append(got, c.ID)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("filtered list = %d conversations, want the %d that match, in the same order", len(got), len(want))
 	}
 
 	r = f.fini(t, f.key, "", "conversations", "get", f.ids[0].String())

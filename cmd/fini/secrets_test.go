@@ -113,7 +113,7 @@ func TestFailuresNeverShowTheKey(t *testing.T) {
 			want: "fini: \"fini_xxxxx\" is not a conversation id (a UUID)\n"},
 		{name: "key on stdin for an id", baseURL: f.url, stdin: sentinelKey + "\n", args: []string{"conversations", "bulk-delete", "-"}, code: exitUsage,
 			want: "fini: stdin line 1: \"fini_xxxxx\" is not a conversation id (a UUID); nothing was deleted\n"},
-		{name: "key as an argument", baseURL: f.url, args: []string{"conversations", "list", sentinelKey}, code: exitFailure,
+		{name: "key as an argument", baseURL: f.url, args: []string{"conversations", "list", sentinelKey}, code: exitUsage,
 			want: "fini: unknown command \"fini_xxxxx\" for \"fini conversations list\"\n"},
 		{name: "key as a flag's value", baseURL: f.url, args: []string{"conversations", "list", "--limit", sentinelKey}, code: exitUsage,
 			want: "fini: invalid argument \"fini_xxxxx\" for \"--limit\" flag: strconv.ParseInt: parsing \"fini_xxxxx\": invalid syntax\n"},
