@@ -127,7 +127,7 @@ type proc struct {
 	cmd  *exec.Cmd
 	url  string
 	addr string
-	log  *bytes.Buffer // stderr: the structured request log
+	log  *logWriter // stderr: the structured request log
 }
 
 func freeAddr(t *testing.T) string {
@@ -146,9 +146,9 @@ func start(t *testing.T, db, addr string) *proc {
 	if addr == "" {
 		addr = freeAddr(t)
 	}
-	p := &proc{addr: addr, url: "http://" + addr, log: &bytes.Buffer{}}
+	p := &proc{addr: addr, url: "http://" + addr, log: newLogWriter()}
 	p.cmd = exec.Command(serverBin, "--db", db, "serve", "--addr", addr)
-	p.cmd.Stderr = &syncWriter{w: p.log}
+	p.cmd.Stderr = p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -198,12 +198,7 @@ func (p *proc) stop(t *testing.T) int {
 	return 0
 }
 
-func (p *proc) logText() string {
-	w := p.cmd.Stderr.(*syncWriter)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return p.log.String()
-}
+func (p *proc) logText() string { return p.log.String() }
 
 // rssKiB reads the process's resident set.
 func (p *proc) rssKiB(t *testing.T, field string) int {

@@ -43,6 +43,8 @@ func TestGracefulRestart(t *testing.T) {
 		wg         sync.WaitGroup
 		stop       = make(chan struct{})
 		firstErr   atomic.Value
+		// reached[n] is closed when n requests have succeeded: load phases end on counts.
+		reached = newMilestones()
 	)
 	for w := range 16 {
 		wg.Add(1)
@@ -70,53 +72,55 @@ func TestGracefulRestart(t *testing.T) {
 					}
 				}
 				if err != nil && (errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
+					// Never reached a server: between the two processes. Retried at once; the
+					// new process's listener ends the loop.
 					refused.Add(1)
-					time.Sleep(5 * time.Millisecond)
 					goto again
 				}
 				if err != nil {
 					failed.Add(1)
 					firstErr.CompareAndSwap(nil, err)
 				} else {
-					ok.Add(1)
+					reached.pass(ok.Add(1))
 				}
 			}
 		}()
 	}
-	time.Sleep(scaled(time.Second, 10*time.Second))
-	// A request certainly in flight at the signal: its body is half sent before and the rest
-	// after. A graceful shutdown serves it to the end.
-	slow := make(chan string, 1)
-	signalled := make(chan struct{})
-	go func() {
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			slow <- err.Error()
-			return
-		}
-		defer conn.Close()
-		body := fmt.Sprintf(`{"ids":[%q]}`, f.A.ConversationIDs[0])
-		head := fmt.Sprintf("DELETE /v2/hc-interactions/public HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
-			"Content-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", f.writeKey, len(body))
-		_, _ = conn.Write([]byte(head + body[:10]))
-		<-signalled
-		time.Sleep(300 * time.Millisecond)
-		_, _ = conn.Write([]byte(body[10:]))
-		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-		line, err := bufio.NewReader(conn).ReadString('\n')
-		if err != nil {
-			slow <- err.Error()
-			return
-		}
-		slow <- strings.TrimSpace(line)
-	}()
-	time.Sleep(200 * time.Millisecond) // the slow request's headers are in
+	phase := scaled[int64](2000, 20000)
+	if !reached.wait(phase, time.Minute) {
+		t.Fatalf("load reached only %d requests", ok.Load())
+	}
+	// A request certainly in flight at the signal: its headers ask to continue, so the server
+	// answers "100 Continue" once its handler reads the body; the body follows only after the
+	// server has logged that it is shutting down. A graceful shutdown serves it to the end.
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	body := fmt.Sprintf(`{"ids":[%q]}`, f.A.ConversationIDs[0])
+	head := fmt.Sprintf("DELETE /v2/hc-interactions/public HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n", f.writeKey, len(body))
+	if _, err := conn.Write([]byte(head)); err != nil {
+		t.Fatal(err)
+	}
+	slow := bufio.NewReader(conn)
+	if line, err := readHead(slow); err != nil || line != "HTTP/1.1 100 Continue" {
+		t.Fatalf("the slow request: %q, %v; want 100 Continue", line, err)
+	}
 	stopped := make(chan int, 1)
 	go func() { stopped <- old.stop(t) }()
-	time.Sleep(50 * time.Millisecond)
-	close(signalled)
-	if got := <-slow; got != "HTTP/1.1 200 OK" {
-		t.Errorf("the request in flight at SIGTERM got %q, want HTTP/1.1 200 OK", got)
+	if !old.log.waitFor(`"msg":"shutting down`, 10*time.Second) {
+		t.Fatalf("the old process never began its shutdown:\n%s", old.logText())
+	}
+	if _, err := conn.Write([]byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := readHead(slow); got != "HTTP/1.1 200 OK" {
+		t.Errorf("the request in flight at SIGTERM got %q (%v), want HTTP/1.1 200 OK", got, err)
 	}
 	if code := <-stopped; code != 0 {
 		t.Errorf("the old process exited %d on SIGTERM, want 0", code)
@@ -136,7 +140,9 @@ func TestGracefulRestart(t *testing.T) {
 	began := time.Now()
 	next := start(t, f.db, addr)
 	ready := time.Since(began)
-	time.Sleep(scaled(time.Second, 10*time.Second))
+	if !reached.wait(ok.Load()+phase, time.Minute) {
+		t.Fatalf("load on the new process reached only %d requests", ok.Load())
+	}
 	close(stop)
 	wg.Wait()
 	next.stop(t)
@@ -153,4 +159,59 @@ func TestGracefulRestart(t *testing.T) {
 func isNotFound(err error) bool {
 	var ae *client.APIError
 	return errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound
+}
+
+// readHead returns the status line of the next response on r, skipping its header.
+func readHead(r *bufio.Reader) (string, error) {
+	status, err := r.ReadString('\n')
+	if err != nil {
+		return status, err
+	}
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil || line == "\r\n" {
+			return strings.TrimSpace(status), err
+		}
+	}
+}
+
+// milestones lets goroutines wait until a counter passes a value: counters are fed with
+// pass, and wait returns once the counter has reached n (or limit passed).
+type milestones struct {
+	mu      sync.Mutex
+	count   int64
+	waiters map[int64][]chan struct{}
+}
+
+func newMilestones() *milestones { return &milestones{waiters: map[int64][]chan struct{}{}} }
+
+func (m *milestones) pass(n int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.count = max(m.count, n)
+	for at, chans := range m.waiters {
+		if at <= m.count {
+			for _, c := range chans {
+				close(c)
+			}
+			delete(m.waiters, at)
+		}
+	}
+}
+
+func (m *milestones) wait(n int64, limit time.Duration) bool {
+	m.mu.Lock()
+	if m.count >= n {
+		m.mu.Unlock()
+		return true
+	}
+	c := make(chan struct{})
+	m.waiters[n] = append(m.waiters[n], c)
+	m.mu.Unlock()
+	select {
+	case <-c:
+		return true
+	case <-time.After(limit):
+		return false
+	}
 }

@@ -1,18 +1,52 @@
 package reliability_test
 
 import (
-	"io"
+	"bytes"
+	"strings"
 	"sync"
+	"time"
 )
 
-// syncWriter serialises writes from the child's stderr copier and reads by the test.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+// logWriter collects a child's stderr for the test to read and to wait on: it serialises
+// the copier's writes with the test's reads, and wakes waiters at every write.
+type logWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	wrote chan struct{} // closed, and replaced, at every write
 }
 
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
+func newLogWriter() *logWriter { return &logWriter{wrote: make(chan struct{})} }
+
+func (l *logWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, err := l.buf.Write(p)
+	close(l.wrote)
+	l.wrote = make(chan struct{})
+	return n, err
+}
+
+func (l *logWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// waitFor blocks until the log holds substr, and reports false if limit passes first.
+func (l *logWriter) waitFor(substr string, limit time.Duration) bool {
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	for {
+		l.mu.Lock()
+		found, wrote := strings.Contains(l.buf.String(), substr), l.wrote
+		l.mu.Unlock()
+		if found {
+			return true
+		}
+		select {
+		case <-wrote:
+		case <-deadline.C:
+			return false
+		}
+	}
 }
