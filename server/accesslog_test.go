@@ -2,17 +2,13 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/fini-oss/conversations/server"
-	"github.com/fini-oss/conversations/server/store/sqlite"
+	"github.com/fini-oss/conversations/server/servertest"
 )
 
 // syncBuffer is a log destination that tests read while the server writes.
@@ -35,24 +31,14 @@ func (s *syncBuffer) String() string {
 
 // TestAccessLogIsBounded: a hostile path or method makes a log line of bounded size.
 func TestAccessLogIsBounded(t *testing.T) {
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "log.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	var logs syncBuffer
-	srv, err := server.New(server.Config{Store: db, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
+	se := servertest.New(t, servertest.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 
 	long := strings.Repeat("A", 900<<10)
 	for _, req := range []*http.Request{
-		mustRequest(t, http.MethodGet, hs.URL+"/v2/hc-interactions/"+long+"/public"),
-		mustRequest(t, http.MethodGet, hs.URL+"/"+long),
-		mustRequest(t, strings.Repeat("M", 64<<10), hs.URL+"/v2/hc-interactions/public"),
+		mustRequest(t, http.MethodGet, se.URL+"/v2/hc-interactions/"+long+"/public"),
+		mustRequest(t, http.MethodGet, se.URL+"/"+long),
+		mustRequest(t, strings.Repeat("M", 64<<10), se.URL+"/v2/hc-interactions/public"),
 	} {
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
 
 	"github.com/fini-oss/conversations/server/apikey"
 	"github.com/fini-oss/conversations/server/store"
@@ -57,6 +58,25 @@ type authenticator struct {
 	now     func() time.Time
 	log     *slog.Logger
 	touched sync.Map // key id -> time.Time of the last write of last_used_at
+}
+
+// check is the first step of every operation (pipeline.go): the bearer key must be valid
+// and hold every scope of the operation's x-required-scopes. The principal is put on the
+// request's context for the handler.
+func (a *authenticator) check(c echo.Context, op *operation) error {
+	if !op.secured {
+		return nil
+	}
+	req := c.Request()
+	p, err := a.authenticate(req.Context(), req.Header.Get(echo.HeaderAuthorization))
+	if err != nil {
+		return err
+	}
+	if !p.HasScopes(op.scopes) {
+		return errForbidden
+	}
+	c.SetRequest(req.WithContext(withPrincipal(req.Context(), p)))
+	return nil
 }
 
 // authenticate returns the key's principal, errUnauthorized for any missing, malformed,

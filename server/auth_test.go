@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -71,10 +69,7 @@ func TestKeyLookupIsByWholeKeyHash(t *testing.T) {
 // the figures should not depend on how much of the key is right.
 func BenchmarkKeyCheck(b *testing.B) {
 	e := newBenchEnv(b)
-	s, err := server.New(server.Config{Store: e.store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := e.stacks["enforce"]
 	for _, name := range []string{"right-prefix-only", "half-right", "all-but-last"} {
 		key := nearMisses(e.seeded.Key)[name]
 		b.Run("key="+name, func(b *testing.B) {

@@ -6,14 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -21,8 +18,8 @@ import (
 	"github.com/fini-oss/conversations/server"
 	"github.com/fini-oss/conversations/server/apikey"
 	"github.com/fini-oss/conversations/server/demo"
+	"github.com/fini-oss/conversations/server/servertest"
 	"github.com/fini-oss/conversations/server/store"
-	"github.com/fini-oss/conversations/server/store/sqlite"
 )
 
 // benchEnv is one SQLite store with 1,000 conversations and the stacks to compare over it.
@@ -34,35 +31,17 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	seeded, err := demo.Seed(ctx, db, 1000, time.Now(), rand.New(rand.NewPCG(21, 22)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e := &benchEnv{store: db, seeded: seeded, stacks: map[string]http.Handler{}}
-	for _, mode := range []server.ValidationMode{server.Enforce, server.Off} {
-		s, err := server.New(server.Config{Store: db, Logger: quiet, ResponseValidation: mode})
-		if err != nil {
-			b.Fatal(err)
-		}
-		name := "enforce"
-		if mode == server.Off {
-			name = "request-only"
-		}
-		e.stacks[name] = s
-	}
-	off, err := server.NewUnvalidated(server.Config{Store: db, Logger: quiet})
+	se := servertest.New(b, servertest.Options{Conversations: 1000, Seed: 21})
+	e := &benchEnv{store: se.Store, seeded: se.Seeded, stacks: map[string]http.Handler{
+		"enforce":      se.Server,
+		"request-only": se.NewServer(b, server.Off),
+		"bare-echo":    bareEcho(se.Store),
+	}}
+	off, err := server.NewUnvalidated(server.Config{Store: se.Store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}
 	e.stacks["off"] = off
-	e.stacks["bare-echo"] = bareEcho(db)
 	return e
 }
 

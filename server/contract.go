@@ -32,8 +32,6 @@ type operation struct {
 	scopes  []string
 	// maxBody is the request body limit in bytes (x-max-body-bytes), or 0 for the default.
 	maxBody int64
-	// statuses are the response codes the spec documents, for the coverage record.
-	statuses []string
 	// itemArrays are, by status, the response arrays whose items validate one by one.
 	itemArrays map[int][]itemArray
 	// fixed are, by status, the response headers whose value the spec fixes.
@@ -49,7 +47,6 @@ type listRules struct {
 
 // contract is the spec, prepared.
 type contract struct {
-	doc  *openapi3.T
 	ops  map[string]*operation // by operationId
 	list listRules
 	// common are the fixed headers of every response, sent outside the operations too.
@@ -61,10 +58,10 @@ func loadContract() (*contract, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &contract{doc: doc, ops: map[string]*operation{}}
+	c := &contract{ops: map[string]*operation{}}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
-			o, err := prepare(doc, path, item, method, op)
+			o, err := prepareOperation(doc, path, item, method, op)
 			if err != nil {
 				return nil, fmt.Errorf("openapi.yaml: %s %s: %w", method, path, err)
 			}
@@ -78,7 +75,7 @@ func loadContract() (*contract, error) {
 	return c, nil
 }
 
-func prepare(doc *openapi3.T, path string, item *openapi3.PathItem, method string, op *openapi3.Operation) (*operation, error) {
+func prepareOperation(doc *openapi3.T, path string, item *openapi3.PathItem, method string, op *openapi3.Operation) (*operation, error) {
 	if op.OperationID == "" {
 		return nil, fmt.Errorf("no operationId")
 	}
@@ -132,9 +129,6 @@ func prepare(doc *openapi3.T, path string, item *openapi3.PathItem, method strin
 	}
 	if _, err := openapi.Extension(op, "x-max-body-bytes", &o.maxBody); err != nil {
 		return nil, err
-	}
-	for code := range op.Responses.Map() {
-		o.statuses = append(o.statuses, code)
 	}
 	o.itemArrays = itemArrays(op)
 	o.fixed = fixedHeadersByStatus(op)

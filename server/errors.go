@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -94,7 +95,16 @@ func writeError(c echo.Context, err error) {
 }
 
 // handleHTTPError is Echo's error handler for everything outside the validated operations:
-// unknown routes, wrong methods, the global body limit, panics.
+// unknown routes, wrong methods, the global limits, panics (recover.go).
 func handleHTTPError(err error, c echo.Context) {
 	writeError(c, err)
+}
+
+// jsonBytes is v as JSON with a final newline, as Echo writes it.
+func jsonBytes(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
 }

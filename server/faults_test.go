@@ -129,3 +129,23 @@ func TestResponseValidationModes(t *testing.T) {
 		t.Error("unknown mode accepted")
 	}
 }
+
+// panickingStore panics in every call a request makes after authentication, and in Ping.
+type panickingStore struct{ store.Store }
+
+func (panickingStore) GetConversation(context.Context, uuid.UUID, uuid.UUID) (store.Conversation, error) {
+	panic("store exploded")
+}
+func (panickingStore) Ping(context.Context) error { panic("ping exploded") }
+
+// TestPanicsAre500sOnEveryRoute: a panic in an operation or in an operational endpoint is a
+// 500 in the envelope, and the server goes on serving.
+func TestPanicsAre500sOnEveryRoute(t *testing.T) {
+	e := newTestServerMode(t, server.Enforce, func(s store.Store) store.Store { return panickingStore{s} })
+	for range 2 {
+		e.do("GET", convPath(e.A.ConversationIDs[0]), e.A.Key, "").expect(t, 500, internalError)
+		e.do("GET", "/readyz", "", "").expect(t, 500, internalError)
+	}
+	e.do("GET", "/healthz", "", "").expect(t, 200, `{"status":"ok"}`)
+	e.do("DELETE", convPath(e.A.ConversationIDs[0]), e.A.Key, "").expect(t, 200, success)
+}

@@ -58,11 +58,7 @@ func TestEveryAnswerIsNotCachedOrSniffed(t *testing.T) {
 // so that an operator can keep /metrics, /healthz and /readyz off the public listener.
 func TestOperationalEndpointsApart(t *testing.T) {
 	e := newTestServer(t)
-	srv, err := server.New(server.Config{Store: e.store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, ops := httptest.NewServer(srv.API()), httptest.NewServer(srv.Ops())
+	api, ops := httptest.NewServer(e.srv.API()), httptest.NewServer(e.srv.Ops())
 	t.Cleanup(api.Close)
 	t.Cleanup(ops.Close)
 	get := func(base, path string) response {

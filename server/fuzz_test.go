@@ -5,21 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/fini-oss/conversations/server"
-	"github.com/fini-oss/conversations/server/demo"
-	"github.com/fini-oss/conversations/server/store/sqlite"
+	"github.com/fini-oss/conversations/server/servertest"
 )
 
 var fuzzMethods = []string{"GET", "DELETE", "POST", "PUT", "HEAD", "OPTIONS", "PATCH"}
@@ -30,24 +22,8 @@ var fuzzMethods = []string{"GET", "DELETE", "POST", "PUT", "HEAD", "OPTIONS", "P
 // non-conforming response into a 500, which fails here); workspace B never changes.
 func FuzzHTTP(f *testing.F) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(f.TempDir(), "fuzz.db"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer db.Close()
-	rnd := rand.New(rand.NewPCG(11, 12))
-	a, err := demo.Seed(ctx, db, 40, time.Now(), rnd)
-	if err != nil {
-		f.Fatal(err)
-	}
-	b, err := demo.Seed(ctx, db, 10, time.Now(), rnd)
-	if err != nil {
-		f.Fatal(err)
-	}
-	srv, err := server.New(server.Config{Store: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		f.Fatal(err)
-	}
+	se := servertest.New(f, servertest.Options{Conversations: 40, Seed: 11})
+	db, srv, a, b := se.Store, se.Server, se.Seeded, se.Other
 	idA, idB := a.ConversationIDs[0].String(), b.ConversationIDs[0].String()
 	f.Add(uint8(1), "/v2/hc-interactions/"+idA+"/public", "", true, "", []byte(nil))
 	f.Add(uint8(1), "/v2/hc-interactions/"+idB+"/public", "", true, "", []byte(nil))
@@ -103,41 +79,6 @@ func FuzzHTTP(f *testing.F) {
 		}
 		if n, err := db.CountConversations(ctx, b.WorkspaceID); err != nil || n != 10 {
 			t.Fatalf("workspace B changed: %d live conversations (%v), want 10, after %s %s?%s %q", n, err, req.Method, path, query, body)
-		}
-	})
-}
-
-// FuzzImportParse feeds arbitrary lines to the import parser. Invariants: no panic; a line
-// it accepts is stored in a form that parses again to the same bytes.
-func FuzzImportParse(f *testing.F) {
-	im, err := server.NewImporter()
-	if err != nil {
-		f.Fatal(err)
-	}
-	rnd := rand.New(rand.NewPCG(13, 14))
-	for range 3 {
-		c := demo.Conversation(time.Now(), rnd)
-		line, _ := json.Marshal(c)
-		f.Add(line)
-	}
-	f.Add([]byte(`{"id":"0b8626b0-4cc8-4a3d-8fc2-f18ad1a4a1a8","botId":null}`))
-	f.Add([]byte(`[1,2,3]`))
-	f.Add([]byte("{\"id\":\"\x00\"}"))
-	ws := uuid.New()
-	f.Fuzz(func(t *testing.T, line []byte) {
-		c, err := im.Parse(ws, line)
-		if err != nil {
-			if strings.TrimSpace(err.Error()) == "" {
-				t.Fatal("empty error message")
-			}
-			return
-		}
-		again, err := im.Parse(ws, c.Body)
-		if err != nil {
-			t.Fatalf("stored body does not parse again: %v\n%s", err, c.Body)
-		}
-		if !bytes.Equal(again.Body, c.Body) || again.ID != c.ID || again.LastMessageAt != c.LastMessageAt {
-			t.Fatalf("parse is not stable:\n%s\n%s", c.Body, again.Body)
 		}
 	})
 }

@@ -6,12 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -19,14 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/fini-oss/conversations/openapi"
 	"github.com/fini-oss/conversations/server"
 	"github.com/fini-oss/conversations/server/apikey"
 	"github.com/fini-oss/conversations/server/demo"
+	"github.com/fini-oss/conversations/server/servertest"
 	"github.com/fini-oss/conversations/server/store"
-	"github.com/fini-oss/conversations/server/store/sqlite"
 )
 
 // coverage records every (operation, status) that left the server after validation.
@@ -97,76 +91,45 @@ func checkCoverage() error {
 	return nil
 }
 
-// env is one server on a fresh SQLite file, with two workspaces and keys of every kind.
+// env is one server (servertest) with two workspaces and keys of every kind; every
+// response it sends is recorded for the coverage gate.
 type env struct {
 	t     *testing.T
 	url   string
 	store store.Store
-	// A is the demo workspace; B another tenant with its own conversations.
+	// A is the demo workspace (30 conversations); B another tenant (10).
 	A, B demo.Result
 	// keys of workspace A
 	readKey, writeKey, revokedKey string
+	// srv is the server behind url.
+	srv *server.Server
 }
 
 func newTestServer(t *testing.T) *env {
-	return newTestServerMode(t, server.Enforce, nil)
+	return newTestServerWith(t, servertest.Options{})
 }
 
 func newTestServerMode(t *testing.T, mode server.ValidationMode, wrap func(store.Store) store.Store) *env {
-	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	e := &env{t: t, store: db}
-	rnd := rand.New(rand.NewPCG(1, 2))
-	now := time.Now()
-	if e.A, err = demo.Seed(ctx, db, 30, now, rnd); err != nil {
-		t.Fatal(err)
-	}
-	if e.B, err = demo.Seed(ctx, db, 10, now, rnd); err != nil {
-		t.Fatal(err)
-	}
-	e.readKey = e.mustKey(e.A.WorkspaceID, "read")
-	e.writeKey = e.mustKey(e.A.WorkspaceID, "write")
-	e.revokedKey = e.mustKey(e.A.WorkspaceID, "read", "write")
-	k, err := db.APIKeyByHash(ctx, apikey.Hash(e.revokedKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.RevokeAPIKey(ctx, k.ID, now.UnixMilli()); err != nil {
-		t.Fatal(err)
-	}
-	var s store.Store = db
-	if wrap != nil {
-		s = wrap(db)
-	}
-	srv, err := server.New(server.Config{
-		Store: s, ResponseValidation: mode, OnResponse: record,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	e.url = hs.URL
-	return e
+	return newTestServerWith(t, servertest.Options{Mode: mode, WrapStore: wrap})
 }
 
-func (e *env) mustKey(ws uuid.UUID, scopes ...string) string {
-	e.t.Helper()
-	key, hash, err := apikey.Generate()
+func newTestServerWith(t *testing.T, opts servertest.Options) *env {
+	t.Helper()
+	opts.OnResponse = record
+	se := servertest.New(t, opts)
+	e := &env{t: t, url: se.URL, store: se.Store, A: se.Seeded, B: se.Other, srv: se.Server}
+	e.readKey = se.Key(t, "read")
+	e.writeKey = se.Key(t, "write")
+	e.revokedKey = se.Key(t, "read", "write")
+	ctx := context.Background()
+	k, err := se.Store.APIKeyByHash(ctx, apikey.Hash(e.revokedKey))
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
-	if err := e.store.CreateAPIKey(context.Background(), store.APIKey{ID: uuid.New(), WorkspaceID: ws,
-		Name: strings.Join(scopes, "+"), Scopes: scopes, Hash: hash, CreatedAt: time.Now().UnixMilli()}); err != nil {
-		e.t.Fatal(err)
+	if err := se.Store.RevokeAPIKey(ctx, k.ID, time.Now().UnixMilli()); err != nil {
+		t.Fatal(err)
 	}
-	return key
+	return e
 }
 
 // response is what a request got back.

@@ -5,11 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
-	"net/http/httptest"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -20,11 +16,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fini-oss/conversations/openapi"
-	"github.com/fini-oss/conversations/server"
-	"github.com/fini-oss/conversations/server/apikey"
-	"github.com/fini-oss/conversations/server/store"
-	"github.com/fini-oss/conversations/server/store/postgres/pgtest"
-	"github.com/fini-oss/conversations/server/store/sqlite"
+	"github.com/fini-oss/conversations/server/importer"
+	"github.com/fini-oss/conversations/server/servertest"
 )
 
 // schemaGen builds JSON values from a schema of the spec, so that a field added to the spec is
@@ -236,29 +229,11 @@ func decodeNumbers(t *testing.T, b []byte) any {
 }
 
 func TestRoundTrip(t *testing.T) {
-	engines := map[string]func(t *testing.T) store.Store{
-		"sqlite": func(t *testing.T) store.Store {
-			db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "rt.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			return db
-		},
-		"postgres": func(t *testing.T) store.Store { return pgtest.Open(t) },
-	}
-	for name, open := range engines {
-		t.Run(name, func(t *testing.T) {
-			s := open(t)
-			ctx := context.Background()
-			ws := uuid.New()
-			if err := s.CreateWorkspace(ctx, store.Workspace{ID: ws, Name: "rt", CreatedAt: 1}); err != nil {
-				t.Fatal(err)
-			}
-			key, hash, _ := apikey.Generate()
-			if err := s.CreateAPIKey(ctx, store.APIKey{ID: uuid.New(), WorkspaceID: ws, Scopes: []string{"read"}, Hash: hash, CreatedAt: 1}); err != nil {
-				t.Fatal(err)
-			}
+	for _, engine := range []servertest.Engine{servertest.SQLite, servertest.Postgres} {
+		t.Run(string(engine), func(t *testing.T) {
+			se := servertest.New(t, servertest.Options{Engine: engine, Conversations: 1, OtherConversations: 1, OnResponse: record})
+			ctx, s, ws := context.Background(), se.Store, se.Seeded.WorkspaceID
+			key := se.Key(t, "read")
 			cases := roundTripCases(t)
 			var lines bytes.Buffer
 			for _, c := range cases {
@@ -269,20 +244,14 @@ func TestRoundTrip(t *testing.T) {
 				lines.Write(b)
 				lines.WriteByte('\n')
 			}
-			im, err := server.NewImporter()
+			im, err := importer.New()
 			if err != nil {
 				t.Fatal(err)
 			}
 			if n, err := im.Import(ctx, s, ws, &lines); err != nil || n != len(cases) {
 				t.Fatalf("import %d cases: %d, %v", len(cases), n, err)
 			}
-			srv, err := server.New(server.Config{Store: s, OnResponse: record, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-			if err != nil {
-				t.Fatal(err)
-			}
-			hs := httptest.NewServer(srv)
-			defer hs.Close()
-			e := &env{t: t, url: hs.URL}
+			e := &env{t: t, url: se.URL}
 			for _, c := range cases {
 				r := e.do("GET", convPath(c.doc["id"]), key, "")
 				if r.status != 200 {
@@ -293,7 +262,7 @@ func TestRoundTrip(t *testing.T) {
 					t.Errorf("%s: get returned a different object\n got %.300s\nwant %.300s", c.name, r.body, sent)
 				}
 			}
-			t.Logf("%d cases round-tripped on %s", len(cases), name)
+			t.Logf("%d cases round-tripped on %s", len(cases), engine)
 		})
 	}
 }

@@ -2,10 +2,14 @@
 // authenticates every request, validates it and its response against openapi/openapi.yaml,
 // and serves the generated strict interface over a store.Store. It depends on gen, openapi
 // and store; storage engines are chosen by the caller.
+//
+// A request passes, in order: requestid.go, accesslog.go (one log line and the metrics),
+// recover.go, fixedheaders.go, limits.go, then for an operation of the spec the pipeline
+// (pipeline.go: auth.go, requestvalidation.go, the handler in conversations.go,
+// responsevalidation.go). errors.go renders every failure in the API's envelope.
 package server
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,16 +19,11 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/fini-oss/conversations/gen/apiserver"
 	"github.com/fini-oss/conversations/openapi"
 	"github.com/fini-oss/conversations/server/store"
 )
-
-// DefaultMaxBodyBytes limits every request body; an operation may set a lower limit with
-// x-max-body-bytes in the spec.
-const DefaultMaxBodyBytes = 1 << 20
 
 // Config configures New. Store is required; the rest has defaults.
 type Config struct {
@@ -40,10 +39,6 @@ type Config struct {
 	// OnResponse, when set, is called with the operationId and status of every API response
 	// after validation; tests use it to record which documented statuses they exercised.
 	OnResponse func(operationID string, status int)
-
-	// skipRequestValidation exists for the benchmarks' baseline only (see export_test.go):
-	// handlers rely on validated requests, so it is not reachable outside tests.
-	skipRequestValidation bool
 }
 
 // Server is the whole HTTP stack: the API (with /openapi.yaml) and the operational
@@ -55,22 +50,25 @@ type Server struct {
 	inFlight atomic.Int64
 }
 
-// opsPaths are the routes of the operational endpoints.
-var opsPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
-
-// API serves the API and /openapi.yaml, and nothing operational.
-func (s *Server) API() http.Handler { return s.api }
-
-// Ops serves /healthz, /readyz and /metrics, and nothing of the API.
-func (s *Server) Ops() http.Handler { return s.ops }
-
-// InFlight is how many requests are being served right now; a graceful shutdown waits for
-// it to reach zero.
-func (s *Server) InFlight() int64 { return s.inFlight.Load() }
-
 // New builds the Echo stack: the spec is loaded, validated and prepared once here, and an
 // error (never a panic) is returned when it or the wiring is wrong.
 func New(cfg Config) (*Server, error) {
+	p, err := assemble(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return p.build(p.pipeline.wrap)
+}
+
+// parts are what New assembles, prepared from the Config and the spec.
+type parts struct {
+	cfg      Config
+	contract *contract
+	metrics  *metrics
+	pipeline *pipeline
+}
+
+func assemble(cfg Config) (*parts, error) {
 	if cfg.Store == nil {
 		return nil, fmt.Errorf("server: no store")
 	}
@@ -95,60 +93,60 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: metrics: %w", err)
 	}
-	auth := &authenticator{store: cfg.Store, now: cfg.Now, log: cfg.Logger}
-	v := newValidator(mode, auth, cfg.Logger, m, cfg.OnResponse)
-	v.skipRequests = cfg.skipRequestValidation
+	return &parts{cfg: cfg, contract: c, metrics: m, pipeline: &pipeline{
+		auth:      &authenticator{store: cfg.Store, now: cfg.Now, log: cfg.Logger},
+		requests:  newRequestValidator(m),
+		responses: newResponseValidator(mode, cfg.Logger, m, cfg.OnResponse),
+	}}, nil
+}
 
+// build wires the routes, with wrap as the middleware of each operation.
+func (p *parts) build(wrap func(*operation) echo.MiddlewareFunc) (*Server, error) {
 	srv := &Server{}
-	newEcho := func() *echo.Echo {
-		e := echo.New()
-		e.HideBanner, e.HidePort = true, true
-		e.HTTPErrorHandler = handleHTTPError
-		e.Use(requestID, observe(cfg.Logger, m, &srv.inFlight), contractHeaders(c), limitHeaders, closeAfterChunked,
-			middleware.BodyLimit(fmt.Sprint(DefaultMaxBodyBytes)))
-		return e
+	srv.api = p.newEcho(&srv.inFlight)
+	perOp := make(map[string][]echo.MiddlewareFunc, len(p.contract.ops))
+	for id, op := range p.contract.ops {
+		perOp[id] = []echo.MiddlewareFunc{wrap(op)}
 	}
-	e := newEcho()
-
-	perOp := make(map[string][]echo.MiddlewareFunc, len(c.ops))
-	for id, op := range c.ops {
-		perOp[id] = []echo.MiddlewareFunc{v.middleware(op)}
-	}
-	h := &Handlers{store: cfg.Store, rules: c.list, now: cfg.Now}
-	apiserver.RegisterHandlersWithOptions(e, apiserver.NewStrictHandler(h, nil),
+	h := &Handlers{store: p.cfg.Store, rules: p.contract.list, now: p.cfg.Now}
+	apiserver.RegisterHandlersWithOptions(srv.api, apiserver.NewStrictHandler(h, nil),
 		apiserver.RegisterHandlersOptions{OperationMiddlewares: perOp})
-	if n := len(e.Routes()); n != len(c.ops) {
-		return nil, fmt.Errorf("server: %d routes registered for %d operations in openapi.yaml; regenerate gen/", n, len(c.ops))
+	if n := len(srv.api.Routes()); n != len(p.contract.ops) {
+		return nil, fmt.Errorf("server: %d routes registered for %d operations in openapi.yaml; regenerate gen/", n, len(p.contract.ops))
 	}
-
-	e.GET("/openapi.yaml", func(c echo.Context) error {
+	srv.api.GET("/openapi.yaml", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", openapi.Spec)
 	})
-	srv.api = e
 
-	// Outside the API and its validation.
-	ops := newEcho()
-	ops.GET("/healthz", func(c echo.Context) error {
-		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
-	})
-	ops.GET("/readyz", func(c echo.Context) error {
-		ctx, cancel := context.WithTimeout(c.Request().Context(), time.Second)
-		defer cancel()
-		if err := cfg.Store.Ping(ctx); err != nil {
-			cfg.Logger.WarnContext(ctx, "not ready", "error", err)
-			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
-		}
-		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
-	})
-	ops.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
-	for _, r := range ops.Routes() {
+	srv.ops = p.newEcho(&srv.inFlight)
+	registerOps(srv.ops, p.cfg.Store, p.cfg.Registry, p.cfg.Logger)
+	for _, r := range srv.ops.Routes() {
 		if !opsPaths[r.Path] {
 			return nil, fmt.Errorf("server: operational route %s is not in opsPaths", r.Path)
 		}
 	}
-	srv.ops = ops
 	return srv, nil
 }
+
+// newEcho is an Echo with the middleware every request passes, API or operational.
+func (p *parts) newEcho(inFlight *atomic.Int64) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = handleHTTPError
+	e.Use(requestID, accessLog(p.cfg.Logger, p.metrics, inFlight), recoverPanics, fixedHeaders(p.contract),
+		limitHeaders, closeAfterChunked, middleware.BodyLimit(fmt.Sprint(DefaultMaxBodyBytes)))
+	return e
+}
+
+// InFlight is how many requests are being served right now; a graceful shutdown waits for
+// it to reach zero.
+func (s *Server) InFlight() int64 { return s.inFlight.Load() }
+
+// API serves the API and /openapi.yaml, and nothing operational.
+func (s *Server) API() http.Handler { return s.api }
+
+// Ops serves /healthz, /readyz and /metrics, and nothing of the API.
+func (s *Server) Ops() http.Handler { return s.ops }
 
 // ServeHTTP serves the API and the operational endpoints together.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

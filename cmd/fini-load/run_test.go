@@ -16,7 +16,7 @@ import (
 // TestDrive runs each operation briefly against the real stack: the figures add up and every
 // answer is the one the op expects.
 func TestDrive(t *testing.T) {
-	env := servertest.New(t, 120)
+	env := servertest.New(t, servertest.Options{Conversations: 120})
 	ids := make([]string, len(env.Seeded.ConversationIDs))
 	for i, id := range env.Seeded.ConversationIDs {
 		ids[i] = id.String()

@@ -23,6 +23,7 @@ import (
 	"github.com/fini-oss/conversations/server"
 	"github.com/fini-oss/conversations/server/apikey"
 	"github.com/fini-oss/conversations/server/demo"
+	"github.com/fini-oss/conversations/server/importer"
 	"github.com/fini-oss/conversations/server/store"
 	"github.com/fini-oss/conversations/server/store/sqlite"
 )
@@ -88,7 +89,7 @@ func scale(ctx context.Context, dir string, sizes []int, samples int) error {
 	if err != nil {
 		return err
 	}
-	im, err := server.NewImporter()
+	im, err := importer.New()
 	if err != nil {
 		return err
 	}

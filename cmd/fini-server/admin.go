@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fini-oss/conversations/openapi"
-	"github.com/fini-oss/conversations/server"
 	"github.com/fini-oss/conversations/server/apikey"
+	"github.com/fini-oss/conversations/server/importer"
 	"github.com/fini-oss/conversations/server/store"
 )
 
@@ -157,7 +157,7 @@ nothing is imported. FILE - reads standard input.`,
 				defer f.Close()
 				in = f
 			}
-			im, err := server.NewImporter()
+			im, err := importer.New()
 			if err != nil {
 				return err
 			}

@@ -131,7 +131,7 @@ func TestEnvironmentIsReadWhenTheCommandRuns(t *testing.T) {
 	}
 	// The flag beats the variable, and then $FINI_ADDR is the address serve fails to listen on.
 	t.Setenv("FINI_ADDR", "127.0.0.1:99999")
-	if code, _, errOut := execute("", "serve", "--response-validation", "report"); code != 1 || errOut != "fini-server: listen: listen tcp: address 99999: invalid port\n" {
+	if code, _, errOut := execute("", "serve", "--response-validation", "report"); code != 1 || errOut != "fini-server: listen (api): listen tcp: address 99999: invalid port\n" {
 		t.Errorf("serve with --response-validation and a bad $FINI_ADDR: exit %d, %q", code, errOut)
 	}
 }

@@ -1,6 +1,6 @@
 // Package demo seeds a store with a demo workspace, a read+write key and realistic
 // conversations spread over the last days, through the same validated import path as
-// `fini-server import`. It depends on server, store and the generated types.
+// `fini-server import`. It depends on importer, store and the generated types.
 package demo
 
 import (
@@ -14,8 +14,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fini-oss/conversations/gen/api"
-	"github.com/fini-oss/conversations/server"
 	"github.com/fini-oss/conversations/server/apikey"
+	"github.com/fini-oss/conversations/server/importer"
 	"github.com/fini-oss/conversations/server/store"
 )
 
@@ -75,7 +75,7 @@ func Seed(ctx context.Context, s store.Store, n int, now time.Time, rnd *rand.Ra
 			return r, fmt.Errorf("seed demo: %w", err)
 		}
 	}
-	im, err := server.NewImporter()
+	im, err := importer.New()
 	if err != nil {
 		return r, err
 	}

@@ -1,0 +1,81 @@
+package server
+
+import (
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Keys of values kept on the echo.Context for the request's log line.
+const (
+	ctxKeyRequestID     = "fini.request_id"
+	ctxKeyOperation     = "fini.operation"
+	ctxKeyInternalError = "fini.internal_error"
+)
+
+// accessLog logs one line per request and records its metrics. It never logs headers, so no
+// key reaches the log.
+func accessLog(log *slog.Logger, m *metrics, inFlight *atomic.Int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			inFlight.Add(1)
+			defer inFlight.Add(-1)
+			start := time.Now()
+			if err := next(c); err != nil {
+				c.Error(err)
+			}
+			elapsed := time.Since(start)
+			req, res := c.Request(), c.Response()
+			op, _ := c.Get(ctxKeyOperation).(string)
+			if op == "" {
+				op = c.Path() // the route template outside the API, never the raw path
+				if op == "" {
+					op = "unmatched"
+				}
+			}
+			status := strconv.Itoa(res.Status)
+			m.requests.WithLabelValues(op, status).Inc()
+			m.duration.WithLabelValues(op, status).Observe(elapsed.Seconds())
+
+			attrs := []slog.Attr{
+				slog.Any("request_id", c.Get(ctxKeyRequestID)),
+				slog.String("method", clip(req.Method, maxLoggedMethod)),
+				slog.String("path", clip(req.URL.Path, maxLoggedPath)),
+				slog.String("operation", op),
+				slog.Int("status", res.Status),
+				slog.Duration("latency", elapsed),
+				slog.Int64("bytes", res.Size),
+			}
+			if p, ok := PrincipalFrom(req.Context()); ok {
+				attrs = append(attrs, slog.String("workspace", p.WorkspaceID.String()),
+					slog.String("key_id", p.KeyID.String()))
+			}
+			level := slog.LevelInfo
+			if ierr, ok := c.Get(ctxKeyInternalError).(error); ok {
+				attrs = append(attrs, slog.String("error", clip(ierr.Error(), maxLoggedError)))
+				level = slog.LevelError
+			}
+			log.LogAttrs(req.Context(), level, "request", attrs...)
+			return nil
+		}
+	}
+}
+
+// What a client controls is logged only up to these many bytes, so that a hostile request
+// cannot make one log line as large as itself.
+const (
+	maxLoggedMethod = 32
+	maxLoggedPath   = 512
+	maxLoggedError  = 2048
+)
+
+// clip returns s cut to at most n bytes, saying how much was left out.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "...(" + strconv.Itoa(len(s)-n) + " more bytes)"
+}

@@ -1,0 +1,36 @@
+package server
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// metrics are the Prometheus series of one server, served at /metrics.
+type metrics struct {
+	requests           *prometheus.CounterVec
+	duration           *prometheus.HistogramVec
+	validationFailures *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fini_http_requests_total",
+			Help: "HTTP requests by operation (operationId, or the route outside the API) and status.",
+		}, []string{"operation", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "fini_http_request_duration_seconds",
+			Help:    "HTTP request latency by operation and status.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"operation", "status"}),
+		validationFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fini_validation_failures_total",
+			Help: "Requests refused by, and responses failing, validation against openapi.yaml, by kind.",
+		}, []string{"kind"}),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.validationFailures} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	m.validationFailures.WithLabelValues("request")
+	m.validationFailures.WithLabelValues("response")
+	return m, nil
+}
