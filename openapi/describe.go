@@ -103,6 +103,8 @@ func Expected(s *openapi3.Schema) string {
 	switch {
 	case s.Format == "uuid":
 		return "must be a UUID"
+	case s.Format == "uri":
+		return "must be an absolute URI"
 	case s.Type.Is(openapi3.TypeInteger):
 		return "must be an integer"
 	case s.Type.Is(openapi3.TypeNumber):

@@ -2,7 +2,9 @@ package server
 
 import (
 	"log/slog"
+	"regexp"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -42,8 +44,8 @@ func accessLog(log *slog.Logger, m *metrics, inFlight *atomic.Int64) echo.Middle
 
 			attrs := []slog.Attr{
 				slog.Any("request_id", c.Get(ctxKeyRequestID)),
-				slog.String("method", clip(req.Method, maxLoggedMethod)),
-				slog.String("path", clip(req.URL.Path, maxLoggedPath)),
+				slog.String("method", loggable(req.Method, maxLoggedMethod)),
+				slog.String("path", loggable(req.URL.Path, maxLoggedPath)),
 				slog.String("operation", op),
 				slog.Int("status", res.Status),
 				slog.Duration("latency", elapsed),
@@ -55,7 +57,7 @@ func accessLog(log *slog.Logger, m *metrics, inFlight *atomic.Int64) echo.Middle
 			}
 			level := slog.LevelInfo
 			if ierr, ok := c.Get(ctxKeyInternalError).(error); ok {
-				attrs = append(attrs, slog.String("error", clip(ierr.Error(), maxLoggedError)))
+				attrs = append(attrs, slog.String("error", loggable(ierr.Error(), maxLoggedError)))
 				level = slog.LevelError
 			}
 			log.LogAttrs(req.Context(), level, "request", attrs...)
@@ -71,6 +73,18 @@ const (
 	maxLoggedPath   = 512
 	maxLoggedError  = 2048
 )
+
+// keyShape is an API key, wherever a client put it (a key pasted into a path is still a key).
+var keyShape = regexp.MustCompile(`fini_[A-Za-z0-9_-]+`)
+
+// loggable is what the log may keep of s: at most n bytes of it, keys masked.
+func loggable(s string, n int) string {
+	s = clip(s, n)
+	if strings.Contains(s, "fini_") {
+		s = keyShape.ReplaceAllString(s, "fini_xxxxx")
+	}
+	return s
+}
 
 // clip returns s cut to at most n bytes, saying how much was left out.
 func clip(s string, n int) string {

@@ -71,3 +71,25 @@ func mustRequest(t *testing.T, method, url string) *http.Request {
 	}
 	return req
 }
+
+// TestAccessLogNeverHoldsAKey: a key pasted into the path or the request id is masked in the
+// log, and such a request id is replaced, not echoed.
+func TestAccessLogNeverHoldsAKey(t *testing.T) {
+	var logs syncBuffer
+	se := servertest.New(t, servertest.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	key := se.Seeded.Key
+	req := mustRequest(t, http.MethodGet, se.URL+"/v2/hc-interactions/"+key+"/public")
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("X-Request-Id", key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got := res.Header.Get("X-Request-Id"); strings.Contains(got, "fini_") {
+		t.Errorf("a key-shaped request id was echoed: %q", got)
+	}
+	if line := logs.String(); strings.Contains(line, key[5:]) || !strings.Contains(line, "fini_xxxxx") {
+		t.Errorf("the log holds the key, or does not say it masked one: %s", line)
+	}
+}

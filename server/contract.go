@@ -24,7 +24,9 @@ type operation struct {
 	// that kin-openapi validates; pathChecks are the path parameters compiled to a check.
 	params     []*openapi3.Parameter
 	pathChecks []pathCheck
-	// single marks query parameters that take one value: a repeated one is refused.
+	// query are the names of the query parameters the spec declares, in its order; any
+	// other is refused. single marks those that take one value: a repeated one is refused.
+	query  []string
 	single map[string]bool
 	body   *openapi3.RequestBody
 	// secured is true when the operation requires a bearer key; scopes are all required.
@@ -94,8 +96,11 @@ func prepareOperation(doc *openapi3.T, path string, item *openapi3.PathItem, met
 	}
 	var viaKin []*openapi3.Parameter
 	for _, p := range o.params {
-		if p.In == openapi3.ParameterInQuery && (p.Schema == nil || !p.Schema.Value.Type.Is(openapi3.TypeArray)) {
-			o.single[p.Name] = true
+		if p.In == openapi3.ParameterInQuery {
+			o.query = append(o.query, p.Name)
+			if p.Schema == nil || !p.Schema.Value.Type.Is(openapi3.TypeArray) {
+				o.single[p.Name] = true
+			}
 		}
 		if check, ok := compilePathParam(p); ok {
 			o.pathChecks = append(o.pathChecks, check)
@@ -136,6 +141,14 @@ func prepareOperation(doc *openapi3.T, path string, item *openapi3.PathItem, met
 		return nil, fmt.Errorf("GET with a request body")
 	}
 	return o, nil
+}
+
+// bodyLimit is the most bytes of request body the operation reads.
+func (o *operation) bodyLimit() int64 {
+	if o.maxBody > 0 {
+		return o.maxBody
+	}
+	return DefaultMaxBodyBytes
 }
 
 func prepareListRules(op *operation) (listRules, error) {

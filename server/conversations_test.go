@@ -68,7 +68,11 @@ func TestBulkDeleteConversations(t *testing.T) {
 		message                 string
 	}{
 		{"no body", "", "", 400, "Request body is required"},
-		{"malformed", "application/json", `{"ids": [`, 400, "Request body is not valid JSON"},
+		{"malformed", "application/json", `{"ids": [`, 400, "Request body is not valid JSON (one JSON value, nothing after it)"},
+		{"data after the value", "application/json", body(ids[5]) + `}}}not json`, 400, "Request body is not valid JSON (one JSON value, nothing after it)"},
+		{"two values", "application/json", body(ids[5]) + body(ids[6]), 400, "Request body is not valid JSON (one JSON value, nothing after it)"},
+		{"ids named twice", "application/json", fmt.Sprintf(`{"ids":[%q],"ids":[%q]}`, ids[5], ids[6]), 400, `Request body is not valid JSON: member "ids" given twice in one object`},
+		{"invalid UTF-8", "application/json; charset=utf-8", fmt.Sprintf("{\"ids\":[%q],\"x\":\"\xff\"}", ids[5]), 400, "Request body is not valid JSON: not valid UTF-8"},
 		{"ids missing", "application/json", `{}`, 400, `Invalid request body: property "ids" is missing`},
 		{"empty", "application/json", `{"ids":[]}`, 400, "Invalid request body: ids: minimum number of items is 1"},
 		{"51 ids", "application/json", body(fiftyOne...), 400, "Invalid request body: ids: maximum number of items is 50"},
@@ -88,7 +92,9 @@ func TestBulkDeleteConversations(t *testing.T) {
 			e.send(req).expect(t, tt.status, errBody(tt.status, tt.message))
 		})
 	}
-	e.do("GET", convPath(ids[5]), e.A.Key, "").expect(t, 200, "")
+	for _, id := range ids[5:7] {
+		e.do("GET", convPath(id), e.A.Key, "").expect(t, 200, "") // nothing refused was deleted
+	}
 }
 
 func TestGetConversation(t *testing.T) {
@@ -266,7 +272,11 @@ func TestAuthMatrix(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(op.method+" "+op.path[:20]+" "+c.name, func(t *testing.T) {
-				e.do(op.method, op.path, c.key, op.body).expect(t, c.status, c.body)
+				r := e.do(op.method, op.path, c.key, op.body)
+				r.expect(t, c.status, c.body)
+				if got := r.header.Get("WWW-Authenticate"); (c.status == 401) != (got == "Bearer") {
+					t.Errorf("%d with WWW-Authenticate %q; a 401, and only a 401, names the Bearer scheme", c.status, got)
+				}
 			})
 		}
 	}
@@ -377,6 +387,9 @@ func TestQueryStringParsedInFull(t *testing.T) {
 		{"bad escape in a name", listPath + "?sour%cg=widget", `Invalid query string: "%cg" is not a valid percent-escape`},
 		{"more than the parser's limit", listPath + "?source=nope" + strings.Repeat("&", 10000), "Invalid query string: too many parameters"},
 		{"on get too", convPath(e.A.ConversationIDs[0]) + "?a;b", `Invalid query string: ";" does not separate parameters; use "&"`},
+		{"a misspelled parameter", listPath + "?LIMIT=2", `Invalid query string: unknown parameter "LIMIT"; listConversations takes since, until, limit, cursor, direction, botId, source, channel`},
+		{"a parameter get does not take", convPath(e.A.ConversationIDs[0]) + "?limit=2", `Invalid query string: unknown parameter "limit"; getConversation takes no query parameters`},
+		{"a name without a value", listPath + "?foo", `Invalid query string: unknown parameter "foo"; listConversations takes since, until, limit, cursor, direction, botId, source, channel`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -386,5 +399,27 @@ func TestQueryStringParsedInFull(t *testing.T) {
 	// A %-escaped semicolon is an ordinary character.
 	if p := e.list(t, e.A.Key, url.Values{"source": {"a;b"}}); len(p.Interactions) != 0 {
 		t.Errorf("source=a%%3Bb matched %d conversations", len(p.Interactions))
+	}
+}
+
+// TestPathsAreDecoded: a percent-escape of a character that needs none names the same
+// route and id; an escaped "/" does not move a segment boundary.
+func TestPathsAreDecoded(t *testing.T) {
+	e := newTestServer(t)
+	id := e.A.ConversationIDs[0].String()
+	e.do("GET", "/v2/hc-interactions/"+strings.ReplaceAll(id, "-", "%2D")+"/public", e.A.Key, "").expect(t, 200, "")
+	e.do("GET", "/v2/hc-interactions/p%75blic?limit=1", e.A.Key, "").expect(t, 200, "")
+	e.do("GET", "/v2/hc-interactions/"+id+"%2Fpublic", e.A.Key, "").expect(t, 404, errBody(404, "No such route"))
+}
+
+// TestBodiesOnlyWhereTheSpecTakesThem: an operation without a request body never reads one,
+// so a large body there is ignored, not an undocumented 413.
+func TestBodiesOnlyWhereTheSpecTakesThem(t *testing.T) {
+	e := newTestServer(t)
+	big := strings.Repeat("x", 2<<20)
+	for _, r := range []struct{ method, path string }{{"GET", listPath}, {"GET", convPath(e.A.ConversationIDs[0])}, {"DELETE", convPath(e.A.ConversationIDs[1])}} {
+		req, _ := http.NewRequest(r.method, e.url+r.path, strings.NewReader(big))
+		req.Header.Set("Authorization", "Bearer "+e.A.Key)
+		e.send(req).expect(t, 200, "")
 	}
 }

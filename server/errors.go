@@ -64,8 +64,6 @@ func statusAndMessage(err error) (int, string) {
 			return he.Code, "No such route"
 		case http.StatusMethodNotAllowed:
 			return he.Code, "Method not allowed on this route"
-		case http.StatusRequestEntityTooLarge:
-			return he.Code, "Request body is too large"
 		}
 		if he.Code >= 400 && he.Code < 500 {
 			if m, ok := he.Message.(string); ok {

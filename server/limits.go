@@ -2,12 +2,13 @@ package server
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 )
 
-// DefaultMaxBodyBytes limits every request body; an operation may set a lower limit with
-// x-max-body-bytes in the spec (pipeline.go applies it).
+// DefaultMaxBodyBytes limits the request body of an operation whose spec sets no
+// x-max-body-bytes (pipeline.go applies it).
 const DefaultMaxBodyBytes = 1 << 20
 
 // MaxHeaderBytes bounds the request headers the API reads. The HTTP server accepts more
@@ -39,6 +40,18 @@ func closeAfterChunked(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if len(c.Request().TransferEncoding) > 0 {
 			c.Response().Header().Set(echo.HeaderConnection, "close")
+		}
+		return next(c)
+	}
+}
+
+// decodePath routes on the decoded path: a percent-escape of a character that needs none
+// (%2D for "-", %75 for "u") names the same resource, as RFC 3986 says. A path with an
+// escaped "/" keeps its escapes, so that the escape cannot move a segment boundary.
+func decodePath(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if u := c.Request().URL; u.RawPath != "" && !strings.Contains(strings.ToLower(u.RawPath), "%2f") {
+			u.RawPath = ""
 		}
 		return next(c)
 	}

@@ -70,11 +70,13 @@ func (p *pipeline) serve(c echo.Context, op *operation, in *openapi3filter.Reque
 	return next(c)
 }
 
-// limitBody bounds the request body to the operation's x-max-body-bytes; reading past it is
-// an error that request validation reports as a 413.
+// limitBody bounds the request body to the operation's x-max-body-bytes, or
+// DefaultMaxBodyBytes; reading past it is an error that request validation reports as the
+// operation's documented 413. An operation that takes no body never reads one, so no
+// other operation can answer an undocumented 413.
 func limitBody(c echo.Context, op *operation) {
-	if req := c.Request(); op.maxBody > 0 && req.Body != nil {
-		req.Body = http.MaxBytesReader(c.Response().Writer, req.Body, op.maxBody)
+	if req := c.Request(); req.Body != nil {
+		req.Body = http.MaxBytesReader(c.Response().Writer, req.Body, op.bodyLimit())
 	}
 }
 

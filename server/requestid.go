@@ -1,6 +1,8 @@
 package server
 
 import (
+	"strings"
+
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 )
@@ -11,8 +13,10 @@ const HeaderRequestID = "X-Request-Id"
 // maxRequestIDLen bounds an accepted client request id; longer or odd ones are replaced.
 const maxRequestIDLen = 128
 
+// validRequestID accepts a short id of plain characters that does not look like an API key
+// (the id is logged and echoed; a key pasted into it must not be).
 func validRequestID(id string) bool {
-	if id == "" || len(id) > maxRequestIDLen {
+	if id == "" || len(id) > maxRequestIDLen || strings.Contains(id, "fini_") {
 		return false
 	}
 	for _, r := range id {

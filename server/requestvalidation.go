@@ -1,9 +1,15 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
+	"mime"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -74,6 +80,9 @@ func (v *requestValidator) check(ctx context.Context, op *operation, in *openapi
 		return queryStringError(err)
 	}
 	in.QueryParams = q
+	if err := unknownParameter(op, q); err != nil {
+		return err
+	}
 	for _, pc := range op.pathChecks {
 		if err := pc.check(in.PathParams[pc.name]); err != nil {
 			return newAPIError(http.StatusBadRequest, "Invalid parameter %q in path: %s", pc.name, err)
@@ -86,13 +95,63 @@ func (v *requestValidator) check(ctx context.Context, op *operation, in *openapi
 	}
 	for _, p := range op.params {
 		if err := openapi3filter.ValidateParameter(ctx, in, p); err != nil {
-			return requestError(err, op.maxBody)
+			return requestError(err, op.bodyLimit())
 		}
 	}
 	if op.body != nil {
+		if err := strictJSONBody(in.Request, op.bodyLimit()); err != nil {
+			return err
+		}
 		if err := openapi3filter.ValidateRequestBody(ctx, in, op.body); err != nil {
-			return requestError(err, op.maxBody)
+			return requestError(err, op.bodyLimit())
 		}
 	}
 	return nil
+}
+
+// strictJSONBody refuses a JSON body that Go's decoder would read leniently: trailing data
+// after the value, invalid UTF-8, a member named twice (openapi.StrictJSON). A proxy or WAF
+// in front that parses strictly must see the request this server acts on. Other media types
+// and an empty body are left to kin-openapi's 415 and 400.
+func strictJSONBody(req *http.Request, maxBody int64) error {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil
+	}
+	if mt, _, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); mt != echo.MIMEApplicationJSON {
+		return nil
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return requestError(err, maxBody)
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := openapi.StrictJSON(body); errors.Is(err, openapi.ErrInvalidJSON) {
+		return newAPIError(http.StatusBadRequest, "Request body is not valid JSON (one JSON value, nothing after it)")
+	} else if err != nil {
+		return newAPIError(http.StatusBadRequest, "Request body is not valid JSON: %s", err)
+	}
+	return nil
+}
+
+// unknownParameter refuses a query parameter the operation does not declare: a misspelled
+// one (LIMIT, lmit) would otherwise be ignored, and the answer silently not what was asked.
+func unknownParameter(op *operation, q url.Values) error {
+	var unknown []string
+	for name := range q {
+		if !slices.Contains(op.query, name) {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	takes := "takes no query parameters"
+	if len(op.query) > 0 {
+		takes = "takes " + strings.Join(op.query, ", ")
+	}
+	return newAPIError(http.StatusBadRequest, "Invalid query string: unknown parameter %q; %s %s", clip(unknown[0], 64), op.id, takes)
 }

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fini-oss/conversations/gen/apiserver"
@@ -133,8 +132,9 @@ func (p *parts) newEcho(inFlight *atomic.Int64) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = handleHTTPError
+	e.Pre(decodePath)
 	e.Use(requestID, accessLog(p.cfg.Logger, p.metrics, inFlight), recoverPanics, fixedHeaders(p.contract),
-		limitHeaders, closeAfterChunked, middleware.BodyLimit(fmt.Sprint(DefaultMaxBodyBytes)))
+		limitHeaders, closeAfterChunked)
 	return e
 }
 

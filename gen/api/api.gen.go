@@ -247,7 +247,7 @@ type Unauthorized = Error
 
 // ListConversationsParams defines parameters for ListConversations.
 type ListConversationsParams struct {
-	// Since Start of the window, inclusive, in epoch milliseconds. Default now minus 7 days.
+	// Since Start of the window, inclusive, in epoch milliseconds. Default 7 days before `until`.
 	Since *int64 `form:"since,omitempty" json:"since,omitempty"`
 
 	// Until End of the window, exclusive, in epoch milliseconds. Default now. Must be greater than
@@ -261,7 +261,8 @@ type ListConversationsParams struct {
 	Cursor *openapi_types.UUID `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// Direction Which way to page from `cursor`: `next` is older, `previous` is newer (the order is
-	// newest first). Only meaningful with a cursor.
+	// newest first). `previous` needs a cursor (400 without one); `next` without one is the
+	// first page.
 	Direction *PageDirection `form:"direction,omitempty" json:"direction,omitempty"`
 
 	// BotID Only the conversations of this agent.
@@ -401,7 +402,9 @@ type ClientInterface interface {
 	// conversation of the window exactly once, even while conversations are being deleted.
 	//
 	// `source` and `channel` accept a comma-separated list (`source=widget,ui`), repeated
-	// parameters (`source=widget&source=ui`), or both; together at most 20 values each.
+	// parameters (`source=widget&source=ui`), or both; together at most 20 values each. Each
+	// occurrence of the parameter is at most 200 characters long, commas included, and spaces
+	// around a comma-separated value are ignored.
 	//
 	// Requires the `read` scope.
 	//
@@ -512,7 +515,9 @@ func (c *Client) BulkDeleteConversations(ctx context.Context, body BulkDeleteCon
 // conversation of the window exactly once, even while conversations are being deleted.
 //
 // `source` and `channel` accept a comma-separated list (`source=widget,ui`), repeated
-// parameters (`source=widget&source=ui`), or both; together at most 20 values each.
+// parameters (`source=widget&source=ui`), or both; together at most 20 values each. Each
+// occurrence of the parameter is at most 200 characters long, commas included, and spaces
+// around a comma-separated value are ignored.
 //
 // Requires the `read` scope.
 //
@@ -922,7 +927,9 @@ type ClientWithResponsesInterface interface {
 	// conversation of the window exactly once, even while conversations are being deleted.
 	//
 	// `source` and `channel` accept a comma-separated list (`source=widget,ui`), repeated
-	// parameters (`source=widget&source=ui`), or both; together at most 20 values each.
+	// parameters (`source=widget&source=ui`), or both; together at most 20 values each. Each
+	// occurrence of the parameter is at most 200 characters long, commas included, and spaces
+	// around a comma-separated value are ignored.
 	//
 	// Requires the `read` scope.
 	//
@@ -984,6 +991,7 @@ type BulkDeleteConversationsResponse400Headers struct {
 // BulkDeleteConversationsResponse401Headers the declared response headers of an HTTP 401 response for BulkDeleteConversations
 type BulkDeleteConversationsResponse401Headers struct {
 	CacheControl        string
+	WWWAuthenticate     string
 	XContentTypeOptions string
 }
 
@@ -1154,6 +1162,7 @@ type ListConversationsResponse400Headers struct {
 // ListConversationsResponse401Headers the declared response headers of an HTTP 401 response for ListConversations
 type ListConversationsResponse401Headers struct {
 	CacheControl        string
+	WWWAuthenticate     string
 	XContentTypeOptions string
 }
 
@@ -1279,6 +1288,7 @@ type DeleteConversationResponse400Headers struct {
 // DeleteConversationResponse401Headers the declared response headers of an HTTP 401 response for DeleteConversation
 type DeleteConversationResponse401Headers struct {
 	CacheControl        string
+	WWWAuthenticate     string
 	XContentTypeOptions string
 }
 
@@ -1404,6 +1414,7 @@ type GetConversationResponse400Headers struct {
 // GetConversationResponse401Headers the declared response headers of an HTTP 401 response for GetConversation
 type GetConversationResponse401Headers struct {
 	CacheControl        string
+	WWWAuthenticate     string
 	XContentTypeOptions string
 }
 
@@ -1591,7 +1602,9 @@ func (c *ClientWithResponses) BulkDeleteConversationsWithResponse(ctx context.Co
 // conversation of the window exactly once, even while conversations are being deleted.
 //
 // `source` and `channel` accept a comma-separated list (`source=widget,ui`), repeated
-// parameters (`source=widget&source=ui`), or both; together at most 20 values each.
+// parameters (`source=widget&source=ui`), or both; together at most 20 values each. Each
+// occurrence of the parameter is at most 200 characters long, commas included, and spaces
+// around a comma-separated value are ignored.
 //
 // Requires the `read` scope.
 //
@@ -1777,6 +1790,13 @@ func ParseBulkDeleteConversationsResponse(rsp *http.Response) (*BulkDeleteConver
 				return nil, err
 			}
 			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Content-Type-Options"); len(values) > 0 {
 			var value string
@@ -2002,6 +2022,13 @@ func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsRespo
 			}
 			headers.CacheControl = value
 		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
 		if values := rsp.Header.Values("X-Content-Type-Options"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Content-Type-Options", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -2174,6 +2201,13 @@ func ParseDeleteConversationResponse(rsp *http.Response) (*DeleteConversationRes
 				return nil, err
 			}
 			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Content-Type-Options"); len(values) > 0 {
 			var value string
@@ -2354,6 +2388,13 @@ func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse,
 				return nil, err
 			}
 			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
 		}
 		if values := rsp.Header.Values("X-Content-Type-Options"); len(values) > 0 {
 			var value string

@@ -252,6 +252,7 @@ type SuccessJSONResponse struct {
 
 type UnauthorizedResponseHeaders struct {
 	CacheControl        string
+	WWWAuthenticate     string
 	XContentTypeOptions string
 }
 type UnauthorizedJSONResponse struct {
@@ -310,6 +311,7 @@ func (response BulkDeleteConversations401JSONResponse) VisitBulkDeleteConversati
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -499,6 +501,7 @@ func (response ListConversations401JSONResponse) VisitListConversationsResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -616,6 +619,7 @@ func (response DeleteConversation401JSONResponse) VisitDeleteConversationRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -733,6 +737,7 @@ func (response GetConversation401JSONResponse) VisitGetConversationResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)

@@ -49,13 +49,13 @@ func New() (*Importer, error) {
 // Parse validates one line and returns the conversation to store in workspace.
 func (im *Importer) Parse(workspace uuid.UUID, line []byte) (store.Conversation, error) {
 	var c store.Conversation
-	var generic any
-	dec := json.NewDecoder(bytes.NewReader(line))
-	if err := dec.Decode(&generic); err != nil {
-		return c, fmt.Errorf("not valid JSON: %w", err)
+	// Stored bytes are served as they are, so they must read the same to every JSON parser.
+	if err := openapi.StrictJSON(line); err != nil {
+		return c, err
 	}
-	if dec.More() {
-		return c, errors.New("more than one JSON value on the line")
+	var generic any
+	if err := json.Unmarshal(line, &generic); err != nil {
+		return c, fmt.Errorf("not valid JSON: %w", err)
 	}
 	obj, ok := generic.(map[string]any)
 	if !ok {
@@ -85,7 +85,11 @@ func (im *Importer) Parse(workspace uuid.UUID, line []byte) (store.Conversation,
 		return c, fmt.Errorf("encode conversation: %w", err)
 	}
 	last := pc.CreatedAt
-	for _, e := range pc.Events {
+	for i, e := range pc.Events {
+		// The spec promises events oldest first; Get serves them in the stored order.
+		if i > 0 && e.CreatedAt < pc.Events[i-1].CreatedAt {
+			return c, fmt.Errorf("events.%d: createdAt is earlier than events.%d's: events must be oldest first", i, i-1)
+		}
 		last = max(last, e.CreatedAt)
 	}
 	return store.Conversation{

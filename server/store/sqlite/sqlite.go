@@ -161,7 +161,9 @@ func classify(err error) error {
 		return fmt.Errorf("%w: %w", store.ErrNotFound, err)
 	}
 	switch e.Code() & 0xff {
-	case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL:
+	// BUSY and LOCKED: another process (an import, a backup) held the database for longer
+	// than the busy timeout. Like a database that cannot be reached, it is worth a retry.
+	case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	return err
