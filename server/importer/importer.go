@@ -8,18 +8,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
 
-	"github.com/fini-oss/conversations/gen/api"
 	"github.com/fini-oss/conversations/openapi"
 	"github.com/fini-oss/conversations/server/store"
 )
@@ -46,58 +42,6 @@ func New() (*Importer, error) {
 	return &Importer{schema: ref.Value}, nil
 }
 
-// Parse validates one line and returns the conversation to store in workspace.
-func (im *Importer) Parse(workspace uuid.UUID, line []byte) (store.Conversation, error) {
-	var c store.Conversation
-	// Stored bytes are served as they are, so they must read the same to every JSON parser.
-	if err := openapi.StrictJSON(line); err != nil {
-		return c, err
-	}
-	var generic any
-	if err := json.Unmarshal(line, &generic); err != nil {
-		return c, fmt.Errorf("not valid JSON: %w", err)
-	}
-	obj, ok := generic.(map[string]any)
-	if !ok {
-		return c, errors.New("not a JSON object")
-	}
-	var botID *uuid.UUID
-	if raw, ok := obj["botId"]; ok {
-		delete(obj, "botId")
-		if raw != nil {
-			s, _ := raw.(string)
-			id, err := openapi.ParseUUID(s)
-			if err != nil {
-				return c, errors.New("botId: must be a UUID or null")
-			}
-			botID = &id
-		}
-	}
-	if err := im.schema.VisitJSON(obj, openapi.Formats(), openapi3.MultiErrors()); err != nil {
-		return c, openapi.DescribeSchemaErrors(err)
-	}
-	var pc api.PublicConversation
-	if err := json.Unmarshal(line, &pc); err != nil {
-		return c, fmt.Errorf("decode conversation: %w", err)
-	}
-	body, err := json.Marshal(pc)
-	if err != nil {
-		return c, fmt.Errorf("encode conversation: %w", err)
-	}
-	last := pc.CreatedAt
-	for i, e := range pc.Events {
-		// The spec promises events oldest first; Get serves them in the stored order.
-		if i > 0 && e.CreatedAt < pc.Events[i-1].CreatedAt {
-			return c, fmt.Errorf("events.%d: createdAt is earlier than events.%d's: events must be oldest first", i, i-1)
-		}
-		last = max(last, e.CreatedAt)
-	}
-	return store.Conversation{
-		ID: pc.ID, WorkspaceID: workspace, BotID: botID, Source: pc.Source, Channel: pc.Channel,
-		CreatedAt: pc.CreatedAt, LastMessageAt: last, Body: body,
-	}, nil
-}
-
 // LineError is an import failure on one line of the input.
 type LineError struct {
 	Line int
@@ -111,58 +55,148 @@ func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e
 func (e *LineError) Unwrap() error { return e.Err }
 
 // Import reads JSON Lines from r and stores them all in one transaction, or nothing: a bad
-// line is a *LineError naming its number. Blank lines are skipped. It returns the count.
-// Lines are parsed and validated on every core; the first bad line by number is reported.
+// line is a *LineError naming its number (the first bad line by number). Blank lines are
+// skipped. It returns the count. The input streams through: lines are read, parsed and
+// validated on every core, and stored in order while later lines are still being parsed,
+// so memory holds a few batches, not the file.
 func (im *Importer) Import(ctx context.Context, s store.Store, workspace uuid.UUID, r io.Reader) (int, error) {
 	if _, err := s.GetWorkspace(ctx, workspace); err != nil {
 		return 0, fmt.Errorf("import: %w", err)
 	}
-	var lines [][]byte
-	var numbers []int
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), MaxLineBytes)
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := im.parse(ctx, workspace, r)
+	n := 0
+	seen := map[uuid.UUID]int{}
+	err := s.ImportConversations(ctx, func(yield func(store.Conversation, error) bool) {
+		for b := range batches {
+			// b.cs are the lines before b's error, if any: a duplicate among them comes first.
+			for i, c := range b.cs {
+				if first, dup := seen[c.ID]; dup {
+					yield(store.Conversation{}, &LineError{Line: b.numbers[i], Err: fmt.Errorf("conversation %s already on line %d", c.ID, first)})
+					return
+				}
+				seen[c.ID] = b.numbers[i]
+				n++
+				if !yield(c, nil) {
+					return
+				}
+			}
+			if b.err != nil {
+				yield(store.Conversation{}, b.err)
+				return
+			}
 		}
-		lines = append(lines, bytes.Clone(line))
-		numbers = append(numbers, n)
+	})
+	cancel() // stops the readers and parsers if the store stopped early
+	for range batches {
 	}
-	if err := sc.Err(); err != nil {
-		return 0, fmt.Errorf("import: read input: %w", err)
+	// A line's error is reported as itself: the store's context says nothing more.
+	if le := (*LineError)(nil); errors.As(err, &le) {
+		return 0, le
 	}
-	if len(lines) == 0 {
-		return 0, nil
+	if err != nil {
+		return 0, err
 	}
+	return n, nil
+}
 
-	cs := make([]store.Conversation, len(lines))
-	errs := make([]error, len(lines))
-	workers := min(runtime.GOMAXPROCS(0), len(lines))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
+// batchLines is how many lines a parser takes at a time.
+const batchLines = 256
+
+// batch is a run of consecutive lines: as read, then as parsed.
+type batch struct {
+	seq     int
+	lines   [][]byte
+	numbers []int
+	cs      []store.Conversation
+	err     error // the first error of the batch, a *LineError, or the reader's
+	done    chan struct{}
+}
+
+// parse reads r in batches of lines, parses them on every core, and returns them in input
+// order on the channel, which it closes after the last batch or the first error.
+func (im *Importer) parse(ctx context.Context, workspace uuid.UUID, r io.Reader) <-chan *batch {
+	work := make(chan *batch)
+	ordered := make(chan *batch, runtime.GOMAXPROCS(0)*2)
+	go func() {
+		defer close(work)
+		defer close(ordered)
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), MaxLineBytes)
+		b := &batch{done: make(chan struct{})}
+		send := func() bool {
+			select {
+			case ordered <- b:
+			case <-ctx.Done():
+				return false
+			}
+			select {
+			case work <- b:
+			case <-ctx.Done():
+				return false
+			}
+			b = &batch{seq: b.seq + 1, done: make(chan struct{})}
+			return true
+		}
+		for n := 1; sc.Scan(); n++ {
+			line := bytes.TrimSpace(sc.Bytes())
+			if len(line) == 0 {
+				continue
+			}
+			b.lines, b.numbers = append(b.lines, bytes.Clone(line)), append(b.numbers, n)
+			if len(b.lines) == batchLines && !send() {
+				return
+			}
+		}
+		if err := sc.Err(); err != nil {
+			b.err = fmt.Errorf("import: read input: %w", err)
+			close(b.done)
+			select {
+			case ordered <- b:
+			case <-ctx.Done():
+			}
+			return
+		}
+		if len(b.lines) > 0 {
+			send()
+		}
+	}()
+	for range runtime.GOMAXPROCS(0) {
 		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(lines); i = int(next.Add(1) - 1) {
-				cs[i], errs[i] = im.Parse(workspace, lines[i])
+			for b := range work {
+				b.cs = make([]store.Conversation, 0, len(b.lines))
+				for i, line := range b.lines {
+					c, err := im.Parse(workspace, line)
+					if err != nil {
+						b.err = &LineError{Line: b.numbers[i], Err: err}
+						break
+					}
+					b.cs = append(b.cs, c)
+				}
+				b.lines = nil
+				close(b.done)
 			}
 		}()
 	}
-	wg.Wait()
-	seen := make(map[uuid.UUID]int, len(cs))
-	for i, c := range cs {
-		if errs[i] != nil {
-			return 0, &LineError{Line: numbers[i], Err: errs[i]}
+	out := make(chan *batch)
+	go func() {
+		defer close(out)
+		for b := range ordered {
+			select {
+			case <-b.done:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				return
+			}
+			if b.err != nil {
+				return
+			}
 		}
-		if first, dup := seen[c.ID]; dup {
-			return 0, &LineError{Line: numbers[i], Err: fmt.Errorf("conversation %s already on line %d", c.ID, first)}
-		}
-		seen[c.ID] = numbers[i]
-	}
-	if err := s.ImportConversations(ctx, cs); err != nil {
-		return 0, err
-	}
-	return len(cs), nil
+	}()
+	return out
 }

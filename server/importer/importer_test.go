@@ -2,8 +2,12 @@ package importer_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +16,8 @@ import (
 
 	"github.com/fini-oss/conversations/server/demo"
 	"github.com/fini-oss/conversations/server/importer"
+	"github.com/fini-oss/conversations/server/servertest"
+	"github.com/fini-oss/conversations/server/store"
 )
 
 // FuzzImportParse feeds arbitrary lines to the import parser. Invariants: no panic; a line
@@ -102,6 +108,97 @@ func TestParseRefusesWhatTheAPICouldNotServeAsPromised(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := im.Parse(uuid.New(), tt.line); err == nil || err.Error() != tt.want {
 				t.Errorf("Parse = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestParseStoresTheLineItself: a line is stored as its own bytes less its botId; a line
+// with an upper-case id is stored re-encoded, so that answers carry canonical ids.
+func TestParseStoresTheLineItself(t *testing.T) {
+	im, err := importer.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := demo.Conversation(time.Now(), rand.New(rand.NewPCG(7, 8)))
+	plain, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bot := uuid.New()
+	withBot := append([]byte(`{"botId":"`+bot.String()+`",`), plain[1:]...)
+	got, err := im.Parse(uuid.New(), withBot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Body, plain) || got.BotID == nil || *got.BotID != bot || got.ID != c.ID {
+		t.Errorf("stored %.120s (bot %v), want the line's own bytes less botId", got.Body, got.BotID)
+	}
+	upper := bytes.Replace(plain, []byte(c.ID.String()), []byte(strings.ToUpper(c.ID.String())), 1)
+	got, err = im.Parse(uuid.New(), upper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(got.Body, []byte(strings.ToUpper(c.ID.String()))) || got.ID != c.ID {
+		t.Errorf("an upper-case id was stored as given: %.120s", got.Body)
+	}
+}
+
+// TestImportIsAllOrNothingWhileStreaming: lines are stored while later ones are still being
+// parsed, yet a bad line far into the input stores nothing, and the first bad line by number
+// is the one reported, on both engines.
+func TestImportIsAllOrNothingWhileStreaming(t *testing.T) {
+	for _, engine := range []servertest.Engine{servertest.SQLite, servertest.Postgres} {
+		t.Run(string(engine), func(t *testing.T) {
+			s := servertest.OpenStore(t, engine)
+			im, err := importer.New()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			ws := uuid.New()
+			if err := s.CreateWorkspace(ctx, store.Workspace{ID: ws, Name: "t", CreatedAt: 1}); err != nil {
+				t.Fatal(err)
+			}
+			rnd := rand.New(rand.NewPCG(3, 3))
+			var lines [][]byte
+			for range 2000 {
+				b, err := json.Marshal(demo.Conversation(time.Now(), rnd))
+				if err != nil {
+					t.Fatal(err)
+				}
+				lines = append(lines, b)
+			}
+			input := func(edit func([][]byte) [][]byte) io.Reader {
+				return bytes.NewReader(bytes.Join(edit(slices.Clone(lines)), []byte("\n")))
+			}
+			cases := []struct {
+				name string
+				edit func([][]byte) [][]byte
+				line int
+			}{
+				{"a bad line late", func(l [][]byte) [][]byte { l[1700] = []byte(`{"id":"x"}`); return l }, 1701},
+				{"a duplicate before a bad line", func(l [][]byte) [][]byte {
+					l[1500], l[1600] = l[3], []byte(`[]`)
+					return l
+				}, 1501},
+				{"two bad lines", func(l [][]byte) [][]byte { l[1999], l[1200] = []byte(`{}`), []byte(`{}`); return l }, 1201},
+			}
+			for _, tt := range cases {
+				_, err := im.Import(ctx, s, ws, input(tt.edit))
+				var le *importer.LineError
+				if !errors.As(err, &le) || le.Line != tt.line {
+					t.Errorf("%s: %v, want an error on line %d", tt.name, err, tt.line)
+				}
+				if n, err := s.CountConversations(ctx, ws); err != nil || n != 0 {
+					t.Fatalf("%s: %d conversations stored (%v), want none", tt.name, n, err)
+				}
+			}
+			if n, err := im.Import(ctx, s, ws, input(func(l [][]byte) [][]byte { return l })); err != nil || n != len(lines) {
+				t.Fatalf("the clean input: %d, %v", n, err)
+			}
+			if n, _ := s.CountConversations(ctx, ws); n != int64(len(lines)) {
+				t.Errorf("%d stored, want %d", n, len(lines))
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 
 	"github.com/google/uuid"
@@ -38,6 +39,17 @@ func (e *NotAccessibleError) Error() string {
 		ids[i] = id.String()
 	}
 	return fmt.Sprintf("not accessible: %s", strings.Join(ids, ", "))
+}
+
+// All yields the conversations of cs, for ImportConversations.
+func All(cs []Conversation) iter.Seq2[Conversation, error] {
+	return func(yield func(Conversation, error) bool) {
+		for _, c := range cs {
+			if !yield(c, nil) {
+				return
+			}
+		}
+	}
 }
 
 // Conversation is a stored conversation: the public JSON document exactly as imported, and
@@ -127,8 +139,10 @@ type Store interface {
 	// ListConversations returns one page, or ErrCursorNotFound when the cursor names no
 	// conversation of the workspace (a deleted one still works: its position is kept).
 	ListConversations(ctx context.Context, q ListQuery) (Page, error)
-	// ImportConversations inserts all the conversations or none; ErrConflict when an id exists.
-	ImportConversations(ctx context.Context, cs []Conversation) error
+	// ImportConversations inserts every conversation cs yields, in one transaction, or none:
+	// when cs yields an error, nothing is stored and that error is returned; ErrConflict when
+	// an id exists. cs is consumed as the rows are written, so it may stream.
+	ImportConversations(ctx context.Context, cs iter.Seq2[Conversation, error]) error
 	// RestoreConversation undoes a soft delete; ErrNotFound when no deleted conversation of
 	// the workspace has that id.
 	RestoreConversation(ctx context.Context, workspaceID, id uuid.UUID) error

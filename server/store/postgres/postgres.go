@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net"
 	"strconv"
 	"strings"
@@ -79,6 +80,7 @@ var Dialect = sqlstore.Dialect{
 	Classify:  classify,
 	// pgx prepares and caches each query on each connection (QueryExecModeCacheStatement).
 	CachesStatements: true,
+	Copy:             copyRows,
 	Retryable: func(err error) bool {
 		var e *pgconn.PgError
 		return errors.As(err, &e) && (e.Code == "40P01" || e.Code == "40001")
@@ -122,4 +124,44 @@ func classify(err error) error {
 		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	return err
+}
+
+// copyRows inserts rows with COPY, in one transaction of its own on one connection, pulling
+// each row as COPY needs it.
+func copyRows(ctx context.Context, db *sql.DB, table string, columns []string, rows iter.Seq2[[]any, error]) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("copy: %w", err)
+	}
+	defer conn.Close()
+	next, stop := iter.Pull2(rows)
+	defer stop()
+	return conn.Raw(func(driverConn any) error {
+		pc := driverConn.(*stdlib.Conn).Conn()
+		tx, err := pc.Begin(ctx)
+		if err != nil {
+			return fmt.Errorf("copy: begin: %w", err)
+		}
+		defer tx.Rollback(ctx) //nolint:errcheck // after Commit a no-op; before it, the error that led here is the one to report
+		// pgx turns a source's error into the server's "COPY failed" error; the source's own
+		// (an import's line error) is the one to report.
+		var rowErr error
+		source := pgx.CopyFromFunc(func() ([]any, error) {
+			row, err, ok := next()
+			if !ok {
+				return nil, nil
+			}
+			rowErr = err
+			return row, err
+		})
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{table}, columns, source); rowErr != nil {
+			return rowErr
+		} else if err != nil {
+			return fmt.Errorf("copy into %s: %w", table, err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return fmt.Errorf("copy: commit: %w", err)
+		}
+		return nil
+	})
 }

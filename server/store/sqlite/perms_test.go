@@ -38,7 +38,7 @@ func writeConversation(t *testing.T, db store.Store) {
 	id := uuid.New()
 	c := store.Conversation{ID: id, WorkspaceID: ws.ID, Source: "api", CreatedAt: 1, LastMessageAt: 1,
 		Body: []byte(`{"id":"` + id.String() + `","source":"api"}`)}
-	if err := db.ImportConversations(ctx, []store.Conversation{c}); err != nil {
+	if err := db.ImportConversations(ctx, store.All([]store.Conversation{c})); err != nil {
 		t.Fatalf("import: %v", err)
 	}
 }

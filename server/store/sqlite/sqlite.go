@@ -44,7 +44,7 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		return "file:" + path + "?" + v.Encode() + extra
 	}
 	// Checkpoints run in the background (see checkpointer), never inside a request's commit.
-	write, err := sql.Open("sqlite", dsn("&_txlock=immediate&_pragma=wal_autocheckpoint(0)"))
+	write, err := sql.Open("sqlite", dsn("&_txlock=immediate&_pragma=wal_autocheckpoint(0)&_pragma=cache_size(-65536)"))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}

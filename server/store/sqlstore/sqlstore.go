@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -32,6 +33,10 @@ type Dialect struct {
 	// CachesStatements is true when the driver keeps prepared statements itself, so that
 	// this package must not prepare them again.
 	CachesStatements bool
+	// Copy, when set, inserts rows into table in one transaction of its own by the engine's
+	// bulk path (PostgreSQL's COPY); without it, imports use multi-row INSERTs.
+	// The rows stream: a row error aborts the COPY, which then stores nothing.
+	Copy func(ctx context.Context, db *sql.DB, table string, columns []string, rows iter.Seq2[[]any, error]) error
 }
 
 // DB is a store.Store over database/sql. Reads go to Read and writes to Write, which may be
@@ -409,37 +414,6 @@ func (db *DB) exists(ctx context.Context, q store.ListQuery, c store.Conversatio
 		return false, db.classify(fmt.Errorf("list conversations: look beyond page: %w", err))
 	}
 	return true, nil
-}
-
-// ImportConversations implements store.Store.
-func (db *DB) ImportConversations(ctx context.Context, cs []store.Conversation) error {
-	insert := `INSERT INTO conversations (` + conversationColumns + `, deleted_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)`
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := db.txPrepare(ctx, tx, insert)
-		if err != nil {
-			return err
-		}
-		for _, c := range cs {
-			var bot any
-			if c.BotID != nil {
-				bot = c.BotID.String()
-			}
-			var channel any
-			if c.Channel != nil {
-				channel = *c.Channel
-			}
-			if _, err := stmt.ExecContext(ctx, c.ID.String(), c.WorkspaceID.String(), bot, c.Source,
-				channel, c.CreatedAt, c.LastMessageAt, string(c.Body)); err != nil {
-				return db.classify(fmt.Errorf("insert conversation %s: %w", c.ID, err))
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("import %d conversations: %w", len(cs), err)
-	}
-	return nil
 }
 
 // RestoreConversation implements store.Store.

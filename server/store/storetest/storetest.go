@@ -63,7 +63,7 @@ func conv(ws uuid.UUID, at int64, source string) store.Conversation {
 
 func mustImport(t *testing.T, s store.Store, cs ...store.Conversation) {
 	t.Helper()
-	if err := s.ImportConversations(context.Background(), cs); err != nil {
+	if err := s.ImportConversations(context.Background(), store.All(cs)); err != nil {
 		t.Fatalf("import: %v", err)
 	}
 }
@@ -361,7 +361,7 @@ func testImport(t *testing.T, s store.Store) {
 	existing := conv(ws, base, "api")
 	mustImport(t, s, existing)
 	fresh := conv(ws, base+1, "api")
-	err := s.ImportConversations(ctx, []store.Conversation{fresh, existing})
+	err := s.ImportConversations(ctx, store.All([]store.Conversation{fresh, existing}))
 	if !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("import of an existing id: %v, want ErrConflict", err)
 	}
