@@ -2,7 +2,10 @@
 # Loopback load benchmark of the real fini-server binary, response validation enforce and off
 # in the same run, on SQLite and PostgreSQL: server pinned to CPU 0, load generator to CPU 1.
 # Prints one JSON line per (engine, mode, op) with rps, p50, p99, errors and the server's
-# peak RSS. Bounded: DURATION per op (default 5s), traffic to 127.0.0.1 only.
+# peak RSS. Get and delete are measured twice, by fini-load and by wrk (an established load
+# generator, "tool":"wrk"), same ids, connections and duration, so that no headline figure
+# rests on the project's own tool alone. Bounded: DURATION per op (default 5s), traffic to
+# 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-5s}
@@ -27,6 +30,7 @@ head -n "$half" "$work/ids" >"$work/ids-a"  # get, list, delete
 tail -n "$half" "$work/ids" >"$work/ids-b"  # bulk deletes (each id deleted once, then refused)
 
 [ "$(nproc)" -ge 2 ] || { echo "bench-load: needs two cores (server and load on one each)" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "bench-load: needs wrk (apt-get install wrk)" >&2; exit 1; }
 
 for engine in $ENGINES; do
 	for mode in enforce off; do
@@ -55,6 +59,15 @@ for engine in $ENGINES; do
 				--op "$op" --concurrency "$conc" --duration "$DURATION")
 			rss=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
 			echo "{\"engine\":\"$engine\",\"mode\":\"$mode\",\"peak_rss_kib\":$rss,${out#\{}"
+			case $op in
+			get | delete)
+				method=GET
+				[ "$op" = delete ] && method=DELETE
+				out=$(WRK_IDS="$ids" WRK_METHOD=$method WRK_KEY="$key" taskset -c 1 wrk -t1 -c"$conc" -d"$DURATION" \
+					-s scripts/wrk-ids.lua "http://127.0.0.1:$PORT" | grep '^{"tool":"wrk"')
+				echo "{\"engine\":\"$engine\",\"mode\":\"$mode\",\"op\":\"$op\",\"concurrency\":$conc,${out#\{}"
+				;;
+			esac
 		done
 		kill -TERM "$server_pid"
 		wait "$server_pid" || true
