@@ -11,3 +11,7 @@ import (
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return pgtest.Open(t) })
 }
+
+func BenchmarkBulkDelete(b *testing.B) {
+	storetest.BenchmarkBulkDelete(b, pgtest.Open(b), 8)
+}

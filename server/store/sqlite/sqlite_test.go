@@ -21,3 +21,12 @@ func TestConformance(t *testing.T) {
 		return db
 	})
 }
+
+func BenchmarkBulkDelete(b *testing.B) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	storetest.BenchmarkBulkDelete(b, db, 8)
+}

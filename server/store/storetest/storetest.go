@@ -371,6 +371,18 @@ func testImport(t *testing.T, s store.Store) {
 	if n, err := s.CountConversations(ctx, ws); err != nil || n != 1 {
 		t.Errorf("count = %d, %v; want 1", n, err)
 	}
+	// An id is unique within its workspace, the key every query names: another workspace may
+	// hold the same id, and the two never touch.
+	other := mustWorkspace(t, s)
+	twin := existing
+	twin.WorkspaceID = other
+	mustImport(t, s, twin)
+	if err := s.DeleteConversation(ctx, other, twin.ID); err != nil {
+		t.Fatal(err)
+	}
+	if !isLive(t, s, ws, existing.ID) || isLive(t, s, other, twin.ID) {
+		t.Error("deleting one workspace's conversation touched another's of the same id")
+	}
 }
 
 func testRestorePurge(t *testing.T, s store.Store) {

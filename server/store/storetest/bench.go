@@ -1,0 +1,84 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/fini-oss/conversations/server/store"
+)
+
+// BenchmarkBulkDelete times bulk deletes of 50 live conversations from clients concurrent
+// clients, each request waiting for the one before it (as a client does), over a workspace
+// of realistic conversations (bodies of about 2 KB). It reports the latency percentiles of
+// the bulks and the rows deleted a second. s must be a fresh store.
+func BenchmarkBulkDelete(b *testing.B, s store.Store, clients int) {
+	const perClient, size = 25, 50
+	ctx := context.Background()
+	var lat []time.Duration
+	rows := 0
+	var elapsed time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		ws := uuid.New()
+		if err := s.CreateWorkspace(ctx, store.Workspace{ID: ws, Name: "bench", CreatedAt: base}); err != nil {
+			b.Fatal(err)
+		}
+		cs := make([]store.Conversation, clients*perClient*size)
+		for i := range cs {
+			cs[i] = realistic(ws, base+int64(i))
+		}
+		if err := s.ImportConversations(ctx, store.All(cs)); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		var (
+			mu sync.Mutex
+			wg sync.WaitGroup
+		)
+		start := time.Now()
+		for c := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				mine := cs[c*perClient*size : (c+1)*perClient*size]
+				for k := range perClient {
+					ids := make([]uuid.UUID, size)
+					for i := range ids {
+						ids[i] = mine[k*size+i].ID
+					}
+					t0 := time.Now()
+					if err := s.BulkDeleteConversations(ctx, ws, ids); err != nil {
+						b.Error(err)
+						return
+					}
+					d := time.Since(t0)
+					mu.Lock()
+					lat = append(lat, d)
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		elapsed += time.Since(start)
+		rows += len(cs)
+	}
+	slices.Sort(lat)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+	b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
+	b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
+}
+
+// realistic is a conversation with a body of about 2 KB, the size of a demo conversation.
+func realistic(ws uuid.UUID, at int64) store.Conversation {
+	c := conv(ws, at, []string{"widget", "api", "ui", "zendesk"}[at%4])
+	c.Body = []byte(fmt.Sprintf(`{"id":%q,"text":%q}`, c.ID, strings.Repeat("How do I reset my password? ", 70)))
+	return c
+}
