@@ -29,8 +29,8 @@ build: ## Build the binaries into bin/: fini-server (server and admin), fini (CL
 	go build -o bin/ ./cmd/...
 
 .PHONY: generate
-generate: ## Regenerate gen/ from openapi/openapi.yaml (old *.gen.go deleted first)
-	find gen -name '*.gen.go' -delete
+generate: node_modules/.package-lock.json ## Regenerate gen/ from openapi/openapi.yaml (old *.gen.go and pages deleted first)
+	find gen \( -name '*.gen.go' -o -name '*.html' \) -delete
 	cd gen && go generate ./...
 
 .PHONY: check-generated
