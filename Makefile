@@ -29,8 +29,8 @@ build: ## Build the binaries into bin/: fini-server (server and admin), fini (CL
 	go build -o bin/ ./cmd/...
 
 .PHONY: generate
-generate: ## Regenerate gen/ from openapi/openapi.yaml (old *.gen.go deleted first)
-	find gen -name '*.gen.go' -delete
+generate: node_modules/.package-lock.json ## Regenerate gen/ from openapi/openapi.yaml (old *.gen.go and pages deleted first)
+	find gen \( -name '*.gen.go' -o -name '*.html' \) -delete
 	cd gen && go generate ./...
 
 .PHONY: check-generated
@@ -84,8 +84,13 @@ check-client-deps: ## Fail if the client (or the generated client under it) comp
 .PHONY: test
 test: ## Run every test with the race detector (PostgreSQL ones when FINI_TEST_POSTGRES is set)
 	@mkdir -p bin
-	FINI_SPEC_COVERAGE=$(CURDIR)/bin/spec-coverage.txt go test -race -count=1 ./...
+	FINI_SPEC_COVERAGE=$(CURDIR)/bin/spec-coverage.txt go test -race -count=1 -skip '^TestDocsPageInBrowser$$' ./...
 	@cat bin/spec-coverage.txt
+
+.PHONY: docs-test
+docs-test: ## Open /docs in headless Chromium (Debian's, required): every operation shown, nothing loaded from elsewhere; bin/docs-screenshot.png
+	@mkdir -p bin
+	FINI_REQUIRE_BROWSER=1 go test -count=1 -v -run '^TestDocsPageInBrowser$$' ./server/
 
 BENCH_COUNT ?= 6
 BENCHSTAT := go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260312031701-16a31bc5fbd0
@@ -114,10 +119,10 @@ soak: ## The long run of the reliability scenarios
 .PHONY: contract
 contract: node_modules/.package-lock.json ## Prove spec, server and client agree: coverage gate, round trip, fuzzing, Prism, Fini's examples
 	@mkdir -p bin
-	FINI_SPEC_COVERAGE=$(CURDIR)/bin/spec-coverage.txt go test -count=1 ./server/ ./client/
+	FINI_SPEC_COVERAGE=$(CURDIR)/bin/spec-coverage.txt go test -count=1 -skip '^TestDocsPageInBrowser$$' ./server/ ./client/
 	@cat bin/spec-coverage.txt
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
 	scripts/contract-checkers.sh
 
 .PHONY: ci
-ci: check-large-files tidy-check check-generated check-client-deps lint lint-spec check-breaking test contract reliability ## Everything CI runs
+ci: check-large-files tidy-check check-generated check-client-deps lint lint-spec check-breaking test docs-test contract reliability ## Everything CI runs

@@ -43,6 +43,7 @@ func TestEveryAnswerIsNotCachedOrSniffed(t *testing.T) {
 		"wrong method":    e.do("PUT", listPath, e.A.Key, ""),
 		"headers too big": e.send(huge),
 		"healthz":         e.do("GET", "/healthz", "", ""),
+		"docs":            e.do("GET", "/docs", "", ""),
 	}
 	for name, r := range answers {
 		if got := r.header.Get("Cache-Control"); got != "no-store" {
@@ -72,7 +73,7 @@ func TestOperationalEndpointsApart(t *testing.T) {
 			t.Errorf("ops %s: %d", path, r.status)
 		}
 	}
-	for _, path := range []string{listPath, convPath(e.A.ConversationIDs[0]), "/openapi.yaml"} {
+	for _, path := range []string{listPath, convPath(e.A.ConversationIDs[0]), "/openapi.yaml", "/docs"} {
 		get(ops.URL, path).expect(t, 404, errBody(404, "No such route"))
 		get(api.URL, path).expect(t, 200, "")
 	}

@@ -40,7 +40,7 @@ type Config struct {
 	OnResponse func(operationID string, status int)
 }
 
-// Server is the whole HTTP stack: the API (with /openapi.yaml) and the operational
+// Server is the whole HTTP stack: the API (with /openapi.yaml and /docs) and the operational
 // endpoints /healthz, /readyz and /metrics. ServeHTTP serves both on one listener; API and
 // Ops serve each alone, for an operator who keeps the operational endpoints off the public
 // listener.
@@ -116,6 +116,7 @@ func (p *parts) build(wrap func(*operation) echo.MiddlewareFunc) (*Server, error
 	srv.api.GET("/openapi.yaml", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", openapi.Spec)
 	})
+	srv.api.GET("/docs", serveDocs)
 
 	srv.ops = p.newEcho(&srv.inFlight)
 	registerOps(srv.ops, p.cfg.Store, p.cfg.Registry, p.cfg.Logger)
@@ -142,7 +143,7 @@ func (p *parts) newEcho(inFlight *atomic.Int64) *echo.Echo {
 // it to reach zero.
 func (s *Server) InFlight() int64 { return s.inFlight.Load() }
 
-// API serves the API and /openapi.yaml, and nothing operational.
+// API serves the API, /openapi.yaml and /docs, and nothing operational.
 func (s *Server) API() http.Handler { return s.api }
 
 // Ops serves /healthz, /readyz and /metrics, and nothing of the API.

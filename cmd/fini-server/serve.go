@@ -231,6 +231,8 @@ Delete one demo conversation:
 
 List the latest ones:  curl -H "Authorization: Bearer $FINI_API_KEY" '%s/v2/hc-interactions/public?limit=5'
 
-`, r.WorkspaceID, len(r.ConversationIDs), r.Key, base, r.ConversationIDs[0], base)
+The API reference, in a browser:  %s/docs
+
+`, r.WorkspaceID, len(r.ConversationIDs), r.Key, base, r.ConversationIDs[0], base, base)
 	return nil
 }

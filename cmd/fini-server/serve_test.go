@@ -27,6 +27,8 @@ import (
 type running struct {
 	addr, adminAddr string
 	key             string
+	// demo is what --demo printed.
+	demo string
 }
 
 // startServe runs `fini-server serve --demo` with args until the test ends, and returns once
@@ -66,7 +68,7 @@ func startServe(t *testing.T, args ...string) running {
 		if key == nil {
 			t.Fatalf("--demo printed no key: %s", out.String())
 		}
-		return running{addr: line.Addr, adminAddr: line.AdminAddr, key: key[1]}
+		return running{addr: line.Addr, adminAddr: line.AdminAddr, key: key[1], demo: out.String()}
 	}
 	t.Fatalf("serve stopped before serving: %v", <-done)
 	return running{}
@@ -98,6 +100,19 @@ func TestServeOperationalEndpointsWithTheAPIByDefault(t *testing.T) {
 	}
 }
 
+// TestServeDemoPrintsTheDocs: the demo (make run) gives the address of the API reference
+// page, and the server answers there.
+func TestServeDemoPrintsTheDocs(t *testing.T) {
+	s := startServe(t)
+	url := "http://" + s.addr + "/docs"
+	if want := "The API reference, in a browser:  " + url + "\n"; !strings.Contains(s.demo, want) {
+		t.Errorf("--demo printed no %q:\n%s", want, s.demo)
+	}
+	if got := get(t, http.DefaultClient, url, ""); got != http.StatusOK {
+		t.Errorf("%s: %d, want 200", url, got)
+	}
+}
+
 func TestServeAdminAddrAndTLS(t *testing.T) {
 	certFile, keyFile, pool := selfSignedCert(t)
 	s := startServe(t, "--admin-addr", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile)
@@ -106,13 +121,13 @@ func TestServeAdminAddrAndTLS(t *testing.T) {
 	}
 	tlsClient := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	api := "https://" + s.addr
-	for path, want := range map[string]int{listRoute: 200, "/openapi.yaml": 200, "/healthz": 404, "/readyz": 404, "/metrics": 404} {
+	for path, want := range map[string]int{listRoute: 200, "/openapi.yaml": 200, "/docs": 200, "/healthz": 404, "/readyz": 404, "/metrics": 404} {
 		if got := get(t, tlsClient, api+path, s.key); got != want {
 			t.Errorf("API listener %s: %d, want %d", path, got, want)
 		}
 	}
 	admin := "http://" + s.adminAddr
-	for path, want := range map[string]int{listRoute: 404, "/healthz": 200, "/readyz": 200, "/metrics": 200} {
+	for path, want := range map[string]int{listRoute: 404, "/docs": 404, "/healthz": 200, "/readyz": 200, "/metrics": 200} {
 		if got := get(t, http.DefaultClient, admin+path, s.key); got != want {
 			t.Errorf("admin listener %s: %d, want %d", path, got, want)
 		}
