@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -196,6 +197,7 @@ func (m *memStore) DeleteConversation(_ context.Context, _, id uuid.UUID) error 
 
 // BenchmarkDeleteOverhead measures what validation adds to the seed operation, over an
 // in-memory store: enforce minus off is the whole cost of request and response validation.
+// enforce-limited adds a rate limit that never refuses: the limiter's cost.
 func BenchmarkDeleteOverhead(b *testing.B) {
 	key, hash, _ := apikey.Generate()
 	mem := &memStore{deleted: map[uuid.UUID]bool{}, keys: map[string]store.APIKey{
@@ -215,12 +217,18 @@ func BenchmarkDeleteOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 	stacks["off"] = off
+	limited, err := server.New(server.Config{Store: mem, Logger: quiet,
+		RateLimit: server.RateLimit{Requests: 1_000_000, Per: time.Second}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	stacks["enforce-limited"] = limited
 	reqs := make([]*http.Request, 1000)
 	for i := range reqs {
 		reqs[i] = httptest.NewRequest(http.MethodDelete, "/v2/hc-interactions/"+uuid.NewString()+"/public", nil)
 		reqs[i].Header.Set("Authorization", "Bearer "+key)
 	}
-	for _, name := range []string{"bare-echo", "off", "request-only", "enforce"} {
+	for _, name := range []string{"bare-echo", "off", "request-only", "enforce", "enforce-limited"} {
 		b.Run("op=delete-inmemory/stack="+name, func(b *testing.B) {
 			run(b, stacks[name], func(i int) *http.Request { return reqs[i%len(reqs)] }, 200)
 		})

@@ -5,7 +5,7 @@
 //
 // A request passes, in order: requestid.go, accesslog.go (one log line and the metrics),
 // recover.go, fixedheaders.go, limits.go, then for an operation of the spec the pipeline
-// (pipeline.go: auth.go, requestvalidation.go, the handler in conversations.go,
+// (pipeline.go: ratelimit.go, auth.go, requestvalidation.go, the handler in conversations.go,
 // responsevalidation.go). errors.go renders every failure in the API's envelope.
 package server
 
@@ -38,6 +38,8 @@ type Config struct {
 	// OnResponse, when set, is called with the operationId and status of every API response
 	// after validation; tests use it to record which documented statuses they exercised.
 	OnResponse func(operationID string, status int)
+	// RateLimit limits each API key's requests; the zero value is off.
+	RateLimit RateLimit
 }
 
 // Server is the whole HTTP stack: the API (with /openapi.yaml) and the operational
@@ -92,7 +94,12 @@ func assemble(cfg Config) (*parts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: metrics: %w", err)
 	}
+	limits, err := newLimiter(cfg.RateLimit, cfg.Now, m)
+	if err != nil {
+		return nil, err
+	}
 	return &parts{cfg: cfg, contract: c, metrics: m, pipeline: &pipeline{
+		limits:    limits,
 		auth:      &authenticator{store: cfg.Store, now: cfg.Now, log: cfg.Logger},
 		requests:  newRequestValidator(m),
 		responses: newResponseValidator(mode, cfg.Logger, m, cfg.OnResponse),

@@ -35,6 +35,9 @@ type serveOptions struct {
 	tlsCert, tlsKey string
 	validation      string
 	mode            server.ValidationMode
+	rateLimit       string
+	rateBurst       int
+	limit           server.RateLimit
 	seedDemo        bool
 }
 
@@ -52,6 +55,11 @@ non-conforming response does: enforce (a 500, the default), report (logged) or o
 --tls-cert and --tls-key (env FINI_TLS_CERT, FINI_TLS_KEY) serve the API over HTTPS; the
 admin listener stays plain HTTP, for a private network.
 
+--rate-limit (env FINI_RATE_LIMIT) limits the requests of each API key: N/s or N/m, in bursts
+of --rate-burst (env FINI_RATE_BURST; default one second's worth, at least 1). Over it, a 429
+with Retry-After; every API answer then carries the RateLimit-Policy and RateLimit headers.
+Each replica limits on its own: N replicas allow N times the rate.
+
 --demo seeds an empty database with a demo workspace, a read+write key (printed once) and
 a few hundred conversations. SIGTERM and SIGINT let in-flight requests finish, then exit 0.`,
 		Args: cobra.NoArgs,
@@ -62,6 +70,9 @@ a few hundred conversations. SIGTERM and SIGINT let in-flight requests finish, t
 			}
 			if (o.tlsCert == "") != (o.tlsKey == "") {
 				return errors.New("--tls-cert and --tls-key go together: give both, or neither")
+			}
+			if o.limit, err = parseRateLimit(o.rateLimit, o.rateBurst); err != nil {
+				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
@@ -74,8 +85,11 @@ a few hundred conversations. SIGTERM and SIGINT let in-flight requests finish, t
 	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) file: serve the API over HTTPS (env FINI_TLS_CERT)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key file of --tls-cert (env FINI_TLS_KEY)")
 	f.StringVar(&o.validation, "response-validation", "enforce", "enforce, report or off (env FINI_RESPONSE_VALIDATION)")
+	f.StringVar(&o.rateLimit, "rate-limit", "off", "requests per API key: off, N/s or N/m (env FINI_RATE_LIMIT)")
+	f.IntVar(&o.rateBurst, "rate-burst", 0, "requests a key may send at once; default one second's worth, at least 1 (env FINI_RATE_BURST)")
 	for flag, env := range map[string]string{"addr": "FINI_ADDR", "admin-addr": "FINI_ADMIN_ADDR", "tls-cert": "FINI_TLS_CERT",
-		"tls-key": "FINI_TLS_KEY", "response-validation": "FINI_RESPONSE_VALIDATION"} {
+		"tls-key": "FINI_TLS_KEY", "response-validation": "FINI_RESPONSE_VALIDATION", "rate-limit": "FINI_RATE_LIMIT",
+		"rate-burst": "FINI_RATE_BURST"} {
 		envflag.Bind(f, flag, env)
 	}
 	f.BoolVar(&o.seedDemo, "demo", false, "seed an empty database with demo data and print a key")
@@ -112,7 +126,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer s.Close()
-	srv, err := server.New(server.Config{Store: s, Logger: log, ResponseValidation: o.mode})
+	srv, err := server.New(server.Config{Store: s, Logger: log, ResponseValidation: o.mode, RateLimit: o.limit})
 	if err != nil {
 		return err
 	}
@@ -152,7 +166,8 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 			errc <- l.hs.Serve(l.ln)
 		}()
 	}
-	attrs := []any{"addr", listeners[0].ln.Addr().String(), "tls", tlsConfig != nil, "response_validation", string(o.mode)}
+	attrs := []any{"addr", listeners[0].ln.Addr().String(), "tls", tlsConfig != nil, "response_validation", string(o.mode),
+		"rate_limit", o.limit.String()}
 	if len(listeners) > 1 {
 		attrs = append(attrs, "admin_addr", listeners[1].ln.Addr().String())
 	}
@@ -233,4 +248,20 @@ List the latest ones:  curl -H "Authorization: Bearer $FINI_API_KEY" '%s/v2/hc-i
 
 `, r.WorkspaceID, len(r.ConversationIDs), r.Key, base, r.ConversationIDs[0], base)
 	return nil
+}
+
+// parseRateLimit reads --rate-limit and --rate-burst.
+func parseRateLimit(limit string, burst int) (server.RateLimit, error) {
+	r, err := server.ParseRateLimit(limit)
+	if err != nil {
+		return r, fmt.Errorf("--rate-limit: %w", err)
+	}
+	switch {
+	case burst < 0:
+		return r, fmt.Errorf("--rate-burst %d: want at least 1 (or 0, one second's worth)", burst)
+	case burst > 0 && !r.On():
+		return r, errors.New("--rate-burst needs --rate-limit")
+	}
+	r.Burst = burst
+	return r, nil
 }

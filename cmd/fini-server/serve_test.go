@@ -27,6 +27,8 @@ import (
 type running struct {
 	addr, adminAddr string
 	key             string
+	// serving is the line that said the server serves.
+	serving string
 }
 
 // startServe runs `fini-server serve --demo` with args until the test ends, and returns once
@@ -66,7 +68,7 @@ func startServe(t *testing.T, args ...string) running {
 		if key == nil {
 			t.Fatalf("--demo printed no key: %s", out.String())
 		}
-		return running{addr: line.Addr, adminAddr: line.AdminAddr, key: key[1]}
+		return running{addr: line.Addr, adminAddr: line.AdminAddr, key: key[1], serving: lines.Text()}
 	}
 	t.Fatalf("serve stopped before serving: %v", <-done)
 	return running{}
@@ -174,4 +176,40 @@ func selfSignedCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+func TestServeRateLimitFlags(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "x.db")
+	for _, tt := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"--rate-limit", "100"}, "", `--rate-limit: "100" is not a rate: want off, N/s or N/m with N from 1 to 1000000, e.g. 100/s`},
+		{[]string{"--rate-limit", "5/h"}, "", `--rate-limit: "5/h" is not a rate: want off, N/s or N/m with N from 1 to 1000000, e.g. 100/s`},
+		{nil, "0/s", `--rate-limit: "0/s" is not a rate: want off, N/s or N/m with N from 1 to 1000000, e.g. 100/s`},
+		{[]string{"--rate-limit", "10/s", "--rate-burst", "-1"}, "", "--rate-burst -1: want at least 1 (or 0, one second's worth)"},
+		{[]string{"--rate-burst", "5"}, "", "--rate-burst needs --rate-limit"},
+	} {
+		t.Setenv("FINI_RATE_LIMIT", tt.env)
+		_, _, err := finiServer(t, db, "", append([]string{"serve", "--addr", "127.0.0.1:0"}, tt.args...)...)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("%v (FINI_RATE_LIMIT=%q): %v, want %q", tt.args, tt.env, err, tt.want)
+		}
+	}
+}
+
+// TestServeRateLimit: serve --rate-limit limits each key, and says so when it starts.
+func TestServeRateLimit(t *testing.T) {
+	t.Setenv("FINI_RATE_BURST", "2")
+	s := startServe(t, "--rate-limit", "1/m")
+	url := "http://" + s.addr + listRoute
+	for i, want := range []int{200, 200, 429} {
+		if got := get(t, http.DefaultClient, url, s.key); got != want {
+			t.Errorf("request %d: %d, want %d", i+1, got, want)
+		}
+	}
+	if !strings.Contains(s.serving, `"rate_limit":"1/m burst 2"`) {
+		t.Errorf("the serving line does not give the rate limit: %s", s.serving)
+	}
 }

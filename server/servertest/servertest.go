@@ -2,7 +2,8 @@
 // temporary SQLite file, or a throw-away PostgreSQL schema) seeded with demo data, server.New
 // over it with response validation enforced, behind an httptest server. Options cover what
 // tests vary: the engine, the validation mode, a store wrapper for fault injection, the
-// response hook, the clock and the logger. It depends on server, demo and the store engines.
+// response hook, the clock, the logger and rate limiting. It depends on server, demo and
+// the store engines.
 package servertest
 
 import (
@@ -57,6 +58,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Seed makes the demo data reproducible; default 1.
 	Seed uint64
+	// RateLimit is server.Config.RateLimit; default off.
+	RateLimit server.RateLimit
 }
 
 // Env is a running server over a seeded store.
@@ -174,7 +177,7 @@ func (e *Env) newServer(mode server.ValidationMode) (*server.Server, error) {
 		s = e.opts.WrapStore(s)
 	}
 	return server.New(server.Config{Store: s, ResponseValidation: mode, OnResponse: e.opts.OnResponse,
-		Now: e.opts.Now, Logger: e.opts.Logger})
+		Now: e.opts.Now, Logger: e.opts.Logger, RateLimit: e.opts.RateLimit})
 }
 
 // OpenStore opens an empty, migrated store of the engine (default SQLite), closed when the
