@@ -79,19 +79,19 @@ func credentialOf(req *http.Request) credential {
 
 // check is the authentication step of every operation (pipeline.go): the bearer key must be
 // valid and hold every scope of the operation's x-required-scopes. The principal is put on
-// the request's context for the handler.
-func (a *authenticator) check(c echo.Context, op *operation, cred credential) error {
+// the request's context for the handler; ctx is the step's, for the lookup.
+func (a *authenticator) check(ctx context.Context, c echo.Context, op *operation, cred credential) error {
 	if !op.secured {
 		return nil
 	}
-	req := c.Request()
-	p, err := a.authenticate(req.Context(), cred)
+	p, err := a.authenticate(ctx, cred)
 	if err != nil {
 		return err
 	}
 	if !p.HasScopes(op.scopes) {
 		return errForbidden
 	}
+	req := c.Request()
 	c.SetRequest(req.WithContext(withPrincipal(req.Context(), p)))
 	return nil
 }

@@ -18,12 +18,13 @@ import (
 //  5. validate the response and send it, or its replacement (responsevalidation.go).
 //
 // The error of any step is rendered in the envelope (errors.go) and goes through step 5 like
-// any response.
+// any response. With tracing on, steps 1, 3 and 5 each have a span (tracing.go).
 type pipeline struct {
 	limits    *limiter // nil when rate limiting is off
 	auth      *authenticator
 	requests  *requestValidator
 	responses *responseValidator
+	trace     *tracing // nil when tracing is off
 }
 
 // wrap returns the middleware of op. Echo has already routed the request, so the operation
@@ -67,13 +68,19 @@ func (p *pipeline) serve(c echo.Context, op *operation, in *openapi3filter.Reque
 			return err
 		}
 	}
-	if err := p.auth.check(c, op, cred); err != nil {
-		return err
+	ctx, span := p.trace.step(c.Request().Context(), "authenticate")
+	authErr := p.auth.check(ctx, c, op, cred)
+	endStep(span, authErr)
+	if authErr != nil {
+		return authErr
 	}
 	in.Request = c.Request() // it carries the principal now
 	limitBody(c, op)
-	if err := p.requests.validate(c.Request().Context(), op, in); err != nil {
-		return err
+	ctx, span = p.trace.step(c.Request().Context(), "validate request")
+	invalid := p.requests.validate(ctx, op, in)
+	endStep(span, invalid)
+	if invalid != nil {
+		return invalid
 	}
 	return next(c)
 }

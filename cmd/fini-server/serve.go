@@ -21,6 +21,7 @@ import (
 	"github.com/fini-oss/conversations/server"
 	"github.com/fini-oss/conversations/server/demo"
 	"github.com/fini-oss/conversations/server/store"
+	"github.com/fini-oss/conversations/server/store/storetrace"
 )
 
 // demoConversations is how many conversations --demo seeds.
@@ -59,6 +60,9 @@ admin listener stays plain HTTP, for a private network.
 of --rate-burst (env FINI_RATE_BURST; default one second's worth, at least 1). Over it, a 429
 with Retry-After; every API answer then carries the RateLimit-Policy and RateLimit headers.
 Each replica limits on its own: N replicas allow N times the rate.
+
+When OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set, every API
+request is traced and exported over OTLP/HTTP (the other OTEL_* variables apply too).
 
 --demo seeds an empty database with a demo workspace, a read+write key (printed once) and
 a few hundred conversations. SIGTERM and SIGINT let in-flight requests finish, then exit 0.`,
@@ -126,7 +130,17 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer s.Close()
-	srv, err := server.New(server.Config{Store: s, Logger: log, ResponseValidation: o.mode, RateLimit: o.limit})
+	cfg := server.Config{Store: s, Logger: log, ResponseValidation: o.mode, RateLimit: o.limit}
+	tp, err := startTracing(ctx, log)
+	if err != nil {
+		return err
+	}
+	if tp != nil {
+		defer stopTracing(tp, log)
+		cfg.TracerProvider = tp
+		cfg.Store = storetrace.Wrap(s, tp, a.dbSystem())
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -167,7 +181,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		}()
 	}
 	attrs := []any{"addr", listeners[0].ln.Addr().String(), "tls", tlsConfig != nil, "response_validation", string(o.mode),
-		"rate_limit", o.limit.String()}
+		"rate_limit", o.limit.String(), "tracing", tp != nil}
 	if len(listeners) > 1 {
 		attrs = append(attrs, "admin_addr", listeners[1].ln.Addr().String())
 	}

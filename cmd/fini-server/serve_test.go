@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -19,6 +20,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -29,6 +31,28 @@ type running struct {
 	key             string
 	// serving is the line that said the server serves.
 	serving string
+	// log is what the server logged after "serving".
+	log *syncBuffer
+	// stop does what SIGTERM does, and returns once serve has returned.
+	stop func()
+}
+
+// syncBuffer is a log destination that tests read while the server writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // startServe runs `fini-server serve --demo` with args until the test ends, and returns once
@@ -47,12 +71,21 @@ func startServe(t *testing.T, args ...string) running {
 		logW.Close()
 		done <- err
 	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve ended with %v", err)
-		}
-	})
+	log, copied := &syncBuffer{}, make(chan struct{})
+	var once sync.Once
+	var serving bool
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve ended with %v", err)
+			}
+			if serving {
+				<-copied // the log's last lines
+			}
+		})
+	}
+	t.Cleanup(stop)
 	lines := bufio.NewScanner(logR)
 	for lines.Scan() {
 		var line struct {
@@ -63,12 +96,16 @@ func startServe(t *testing.T, args ...string) running {
 		if json.Unmarshal(lines.Bytes(), &line) != nil || line.Msg != "serving" {
 			continue
 		}
-		go func() { _, _ = io.Copy(io.Discard, logR) }() // keep the log flowing
+		serving = true
+		go func() { // keep the log flowing
+			_, _ = io.Copy(log, logR)
+			close(copied)
+		}()
 		key := regexp.MustCompile(`FINI_API_KEY=(fini_\S+)`).FindStringSubmatch(out.String())
 		if key == nil {
 			t.Fatalf("--demo printed no key: %s", out.String())
 		}
-		return running{addr: line.Addr, adminAddr: line.AdminAddr, key: key[1], serving: lines.Text()}
+		return running{addr: line.Addr, adminAddr: line.AdminAddr, key: key[1], serving: lines.Text(), log: log, stop: stop}
 	}
 	t.Fatalf("serve stopped before serving: %v", <-done)
 	return running{}
