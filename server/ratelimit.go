@@ -26,10 +26,11 @@ type RateLimit struct {
 	MaxKeys int
 }
 
-// DefaultMaxLimitedKeys bounds the memory of rate limiting (about 200 bytes a key) whatever
-// the number of keys presented: past it, the least recently seen key's limiter is forgotten,
-// and that key starts again with a full burst.
-const DefaultMaxLimitedKeys = 100_000
+// DefaultMaxLimitedKeys bounds the memory of rate limiting (about 240 bytes a key, 2.4 MB)
+// whatever the number of keys presented: past it, the least recently seen key's limiter is
+// forgotten, and that key starts again with a full burst. Forgetting errs on the side of
+// serving: a key is never refused for want of room.
+const DefaultMaxLimitedKeys = 10_000
 
 // ParseRateLimit parses "off" (or ""), "N/s" or "N/m", N a positive integer.
 func ParseRateLimit(s string) (RateLimit, error) {
