@@ -51,7 +51,8 @@ func (t *tracing) handler(h http.Handler) http.Handler {
 
 // nameSpan names the request span "METHOD route" by the route Echo matched (its template,
 // never the raw path with its id) and sets http.route. What otelhttp recorded of the raw
-// path and user agent is masked where a client pasted a key into it.
+// path and user agent is held to what the log would keep of it: a bounded prefix, a key
+// pasted into it masked.
 func nameSpan(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
@@ -60,14 +61,19 @@ func nameSpan(next echo.HandlerFunc) echo.HandlerFunc {
 			span.SetName(spanMethod(req.Method) + " " + route)
 			span.SetAttributes(semconv.HTTPRoute(route))
 		}
-		if strings.Contains(req.URL.Path, "fini_") {
-			span.SetAttributes(semconv.URLPath(loggable(req.URL.Path, maxLoggedPath)))
+		if p := req.URL.Path; unloggable(p) {
+			span.SetAttributes(semconv.URLPath(loggable(p, maxLoggedPath)))
 		}
-		if ua := req.UserAgent(); strings.Contains(ua, "fini_") {
+		if ua := req.UserAgent(); unloggable(ua) {
 			span.SetAttributes(semconv.UserAgentOriginal(loggable(ua, maxLoggedPath)))
 		}
 		return next(c)
 	}
+}
+
+// unloggable reports whether a client's value must be cut or masked before a span keeps it.
+func unloggable(s string) bool {
+	return len(s) > maxLoggedPath || strings.Contains(s, "fini_")
 }
 
 // spanMethod is the method as a span name may hold it: a client's own method is "HTTP", as

@@ -233,8 +233,9 @@ func TestTracingRefusals(t *testing.T) {
 }
 
 // TestTracingKeepsSecretsOut: no span holds the key, the Authorization header or the body,
-// even where a client pasted the key (path, user agent); an unmatched route's span is named
-// by its method alone, and a client's own method is "HTTP".
+// even where a client pasted the key (path, user agent), nor more than a bounded prefix of a
+// huge path; an unmatched route's span is named by its method alone, and a client's own
+// method is "HTTP".
 func TestTracingKeepsSecretsOut(t *testing.T) {
 	tr := newTracedServer(t, servertest.Options{})
 	key := tr.A.Key
@@ -247,6 +248,7 @@ func TestTracingKeepsSecretsOut(t *testing.T) {
 		{"GET", "/v2/hc-interactions/" + key + "/public", "", "GET /v2/hc-interactions/:id/public"},
 		{"GET", "/nowhere/" + key, "", "GET"},
 		{"BREW", listPath, "", "HTTP /v2/hc-interactions/public"},
+		{"GET", "/" + strings.Repeat("A", 64<<10), "", "GET"},
 	} {
 		_, spans := tr.trace(req.method, req.path, key, req.body, "User-Agent", "curl "+key, "X-Note", key)
 		if root := spans[len(spans)-1]; root.Name != req.wantName {
@@ -266,7 +268,10 @@ func TestTracingKeepsSecretsOut(t *testing.T) {
 			}
 		}
 		if strings.Contains(text, secret) || strings.Contains(text, "Bearer") || strings.Contains(text, id.String()) {
-			t.Errorf("span %q holds a secret or the body: %s", s.Name, text)
+			t.Errorf("span %q holds a secret or the body: %.3000s", s.Name, text)
+		}
+		if len(text) > 4096 {
+			t.Errorf("span %q holds %d bytes of what the client sent: %.300s", s.Name, len(text), text)
 		}
 	}
 }
