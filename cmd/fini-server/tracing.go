@@ -21,6 +21,11 @@ import (
 // shutdown.
 const tracingFlushGrace = 5 * time.Second
 
+// maxAttributeBytes bounds each span attribute unless OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT
+// says otherwise: a client controls some (client.address from X-Forwarded-For,
+// server.address from Host), and a request must not make a span as large as itself.
+const maxAttributeBytes = 1024
+
 // startTracing starts the OpenTelemetry SDK, exporting over OTLP/HTTP, when
 // OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set (and
 // OTEL_SDK_DISABLED is not true). The exporter and the SDK read the other OTEL_* variables
@@ -45,7 +50,12 @@ func startTracing(ctx context.Context, log *slog.Logger) (*sdktrace.TracerProvid
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
 		log.Warn("tracing", "error", err)
 	}))
-	return sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res)), nil
+	limits := sdktrace.NewSpanLimits() // the OTEL_*_LIMIT variables, or unlimited
+	if limits.AttributeValueLengthLimit < 0 {
+		limits.AttributeValueLengthLimit = maxAttributeBytes
+	}
+	return sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res),
+		sdktrace.WithRawSpanLimits(limits)), nil
 }
 
 // stopTracing flushes the spans still buffered and stops the SDK.

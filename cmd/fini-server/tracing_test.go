@@ -82,7 +82,8 @@ func (s exportedSpan) attr(key string) string {
 
 // TestServeExportsTracesOverOTLP: with OTEL_EXPORTER_OTLP_ENDPOINT set, serve exports over
 // OTLP/HTTP the trace of a delete (the request span named by its route, with the store's
-// call inside), flushed when it stops as on SIGTERM; its log line carries the trace id.
+// call inside), flushed when it stops as on SIGTERM; its log line carries the trace id. What
+// a client sent reaches a span cut to maxAttributeBytes.
 func TestServeExportsTracesOverOTLP(t *testing.T) {
 	url, received := otlpReceiver(t)
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", url)
@@ -94,6 +95,7 @@ func TestServeExportsTracesOverOTLP(t *testing.T) {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+s.key)
+	req.Header.Set("X-Forwarded-For", strings.Repeat("6", 32<<10))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -134,9 +136,10 @@ func TestServeExportsTracesOverOTLP(t *testing.T) {
 	if root.service != "fini-server" || root.span.Kind != tracepb.Span_SPAN_KIND_SERVER || len(root.span.ParentSpanId) != 0 {
 		t.Errorf("request span: service %q, kind %v, parent %x", root.service, root.span.Kind, root.span.ParentSpanId)
 	}
-	for key, want := range map[string]string{"http.request.method": "DELETE", "http.route": "/v2/hc-interactions/:id/public", "http.response.status_code": "200"} {
+	for key, want := range map[string]string{"http.request.method": "DELETE", "http.route": "/v2/hc-interactions/:id/public",
+		"http.response.status_code": "200", "client.address": strings.Repeat("6", maxAttributeBytes)} {
 		if got := root.attr(key); got != want {
-			t.Errorf("request span %s = %q, want %q", key, got, want)
+			t.Errorf("request span %s = %.80q (%d bytes), want %.80q", key, got, len(got), want)
 		}
 	}
 	del := find("DeleteConversation")
