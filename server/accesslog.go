@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Keys of values kept on the echo.Context for the request's log line.
@@ -54,6 +55,10 @@ func accessLog(log *slog.Logger, m *metrics, inFlight *atomic.Int64) echo.Middle
 			if p, ok := PrincipalFrom(req.Context()); ok {
 				attrs = append(attrs, slog.String("workspace", p.WorkspaceID.String()),
 					slog.String("key_id", p.KeyID.String()))
+			}
+			// The request's trace (tracing.go), so that a log line leads to its spans.
+			if sc := trace.SpanContextFromContext(req.Context()); sc.HasTraceID() {
+				attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
 			}
 			level := slog.LevelInfo
 			if ierr, ok := c.Get(ctxKeyInternalError).(error); ok {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -60,35 +61,50 @@ type authenticator struct {
 	touched sync.Map // key id -> time.Time of the last write of last_used_at
 }
 
-// check is the first step of every operation (pipeline.go): the bearer key must be valid
-// and hold every scope of the operation's x-required-scopes. The principal is put on the
-// request's context for the handler.
-func (a *authenticator) check(c echo.Context, op *operation) error {
+// credential is the bearer key a request presents, as its SHA-256 (apikey.Sum): computed
+// once a request, for the rate limiter and the lookup, and never kept in clear.
+type credential struct {
+	hash [32]byte
+	// ok is false when the Authorization header holds no well-formed key.
+	ok bool
+}
+
+func credentialOf(req *http.Request) credential {
+	key, ok := apikey.FromAuthorization(req.Header.Get(echo.HeaderAuthorization))
+	if !ok {
+		return credential{}
+	}
+	return credential{hash: apikey.Sum(key), ok: true}
+}
+
+// check is the authentication step of every operation (pipeline.go): the bearer key must be
+// valid and hold every scope of the operation's x-required-scopes. The principal is put on
+// the request's context for the handler; ctx is the step's, for the lookup.
+func (a *authenticator) check(ctx context.Context, c echo.Context, op *operation, cred credential) error {
 	if !op.secured {
 		return nil
 	}
-	req := c.Request()
-	p, err := a.authenticate(req.Context(), req.Header.Get(echo.HeaderAuthorization))
+	p, err := a.authenticate(ctx, cred)
 	if err != nil {
 		return err
 	}
 	if !p.HasScopes(op.scopes) {
 		return errForbidden
 	}
+	req := c.Request()
 	c.SetRequest(req.WithContext(withPrincipal(req.Context(), p)))
 	return nil
 }
 
 // authenticate returns the key's principal, errUnauthorized for any missing, malformed,
 // unknown or revoked key (indistinguishably), or another error when the store failed.
-func (a *authenticator) authenticate(ctx context.Context, header string) (Principal, error) {
-	key, ok := apikey.FromAuthorization(header)
-	if !ok {
+func (a *authenticator) authenticate(ctx context.Context, cred credential) (Principal, error) {
+	if !cred.ok {
 		return Principal{}, errUnauthorized
 	}
 	// The lookup is by SHA-256 of the key, so its timing does not depend on how much of the
 	// key is right; the constant-time compare guards against a store that matched loosely.
-	hash := apikey.Hash(key)
+	hash := cred.hash[:]
 	k, err := a.store.APIKeyByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return Principal{}, errUnauthorized

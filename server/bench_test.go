@@ -11,15 +11,19 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/fini-oss/conversations/server"
 	"github.com/fini-oss/conversations/server/apikey"
 	"github.com/fini-oss/conversations/server/demo"
 	"github.com/fini-oss/conversations/server/servertest"
 	"github.com/fini-oss/conversations/server/store"
+	"github.com/fini-oss/conversations/server/store/storetrace"
 )
 
 // benchEnv is one SQLite store with 1,000 conversations and the stacks to compare over it.
@@ -196,6 +200,9 @@ func (m *memStore) DeleteConversation(_ context.Context, _, id uuid.UUID) error 
 
 // BenchmarkDeleteOverhead measures what validation adds to the seed operation, over an
 // in-memory store: enforce minus off is the whole cost of request and response validation.
+// enforce-limited adds a rate limit that never refuses (the limiter's cost), and
+// enforce-traced tracing with the SDK as serve runs it (batched, here to a no-op exporter),
+// store calls included; enforce is both off.
 func BenchmarkDeleteOverhead(b *testing.B) {
 	key, hash, _ := apikey.Generate()
 	mem := &memStore{deleted: map[uuid.UUID]bool{}, keys: map[string]store.APIKey{
@@ -215,12 +222,25 @@ func BenchmarkDeleteOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 	stacks["off"] = off
+	limited, err := server.New(server.Config{Store: mem, Logger: quiet,
+		RateLimit: server.RateLimit{Requests: 1_000_000, Per: time.Second}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	stacks["enforce-limited"] = limited
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	traced, err := server.New(server.Config{Store: storetrace.Wrap(mem, tp, storetrace.SQLite), Logger: quiet, TracerProvider: tp})
+	if err != nil {
+		b.Fatal(err)
+	}
+	stacks["enforce-traced"] = traced
 	reqs := make([]*http.Request, 1000)
 	for i := range reqs {
 		reqs[i] = httptest.NewRequest(http.MethodDelete, "/v2/hc-interactions/"+uuid.NewString()+"/public", nil)
 		reqs[i].Header.Set("Authorization", "Bearer "+key)
 	}
-	for _, name := range []string{"bare-echo", "off", "request-only", "enforce"} {
+	for _, name := range []string{"bare-echo", "off", "request-only", "enforce", "enforce-limited", "enforce-traced"} {
 		b.Run("op=delete-inmemory/stack="+name, func(b *testing.B) {
 			run(b, stacks[name], func(i int) *http.Request { return reqs[i%len(reqs)] }, 200)
 		})

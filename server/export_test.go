@@ -14,7 +14,7 @@ func NewUnvalidated(cfg Config) (*Server, error) {
 		return func(next echo.HandlerFunc) echo.HandlerFunc {
 			return func(c echo.Context) error {
 				c.Set(ctxKeyOperation, op.id)
-				if err := p.pipeline.auth.check(c, op); err != nil {
+				if err := p.pipeline.auth.check(c.Request().Context(), c, op, credentialOf(c.Request())); err != nil {
 					writeError(c, err)
 					return nil
 				}

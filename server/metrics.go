@@ -7,6 +7,7 @@ type metrics struct {
 	requests           *prometheus.CounterVec
 	duration           *prometheus.HistogramVec
 	validationFailures *prometheus.CounterVec
+	rateLimited        *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -24,8 +25,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "fini_validation_failures_total",
 			Help: "Requests refused by, and responses failing, validation against openapi.yaml, by kind.",
 		}, []string{"kind"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fini_rate_limited_requests_total",
+			Help: "Requests refused with a 429 by the per-key rate limit, by operation.",
+		}, []string{"operation"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.validationFailures} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.validationFailures, m.rateLimited} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 
 // pipeline runs around the handler of each operation of the spec, in this order:
 //
+//  0. when rate limiting is on, take a token from the key's bucket (ratelimit.go);
 //  1. authenticate the key and check the operation's scopes (auth.go);
 //  2. limit the request body to the operation's x-max-body-bytes;
 //  3. validate the request (requestvalidation.go);
@@ -17,11 +18,13 @@ import (
 //  5. validate the response and send it, or its replacement (responsevalidation.go).
 //
 // The error of any step is rendered in the envelope (errors.go) and goes through step 5 like
-// any response.
+// any response. With tracing on, steps 1, 3 and 5 each have a span (tracing.go).
 type pipeline struct {
+	limits    *limiter // nil when rate limiting is off
 	auth      *authenticator
 	requests  *requestValidator
 	responses *responseValidator
+	trace     *tracing // nil when tracing is off
 }
 
 // wrap returns the middleware of op. Echo has already routed the request, so the operation
@@ -51,7 +54,7 @@ func (p *pipeline) wrap(op *operation) echo.MiddlewareFunc {
 	}
 }
 
-// serve runs steps 1 to 4. A panic in them becomes an error here, so that its 500 is
+// serve runs steps 0 to 4. A panic in them becomes an error here, so that its 500 is
 // validated, sent and counted like any other response of the operation.
 func (p *pipeline) serve(c echo.Context, op *operation, in *openapi3filter.RequestValidationInput, next echo.HandlerFunc) (err error) {
 	defer func() {
@@ -59,13 +62,25 @@ func (p *pipeline) serve(c echo.Context, op *operation, in *openapi3filter.Reque
 			err = panicError(op.id, r)
 		}
 	}()
-	if err := p.auth.check(c, op); err != nil {
-		return err
+	cred := credentialOf(c.Request())
+	if p.limits != nil {
+		if err := p.limits.admit(c, op, cred); err != nil {
+			return err
+		}
+	}
+	ctx, span := p.trace.step(c.Request().Context(), "authenticate")
+	authErr := p.auth.check(ctx, c, op, cred)
+	endStep(span, authErr)
+	if authErr != nil {
+		return authErr
 	}
 	in.Request = c.Request() // it carries the principal now
 	limitBody(c, op)
-	if err := p.requests.validate(c.Request().Context(), op, in); err != nil {
-		return err
+	ctx, span = p.trace.step(c.Request().Context(), "validate request")
+	invalid := p.requests.validate(ctx, op, in)
+	endStep(span, invalid)
+	if invalid != nil {
+		return invalid
 	}
 	return next(c)
 }

@@ -51,6 +51,7 @@ type responseValidator struct {
 	memo       *validatedMemo
 	log        *slog.Logger
 	metrics    *metrics
+	trace      *tracing // nil when tracing is off
 	// onResponse, when set, is told of every response that left after validation.
 	onResponse func(operationID string, status int)
 }
@@ -81,7 +82,10 @@ func (v *responseValidator) send(c echo.Context, op *operation, in *openapi3filt
 		status = http.StatusOK
 	}
 	ctx := c.Request().Context()
-	if err := v.validate(ctx, op, in, status, res.Header(), body); err != nil {
+	vctx, span := v.trace.step(ctx, "validate response")
+	err := v.validate(vctx, op, in, status, res.Header(), body)
+	endStep(span, err)
+	if err != nil {
 		v.metrics.validationFailures.WithLabelValues("response").Inc()
 		v.log.ErrorContext(ctx, "response does not conform to openapi.yaml",
 			"request_id", c.Get(ctxKeyRequestID), "operation", op.id, "status", status,

@@ -3,10 +3,11 @@
 // and serves the generated strict interface over a store.Store. It depends on gen, openapi
 // and store; storage engines are chosen by the caller.
 //
-// A request passes, in order: requestid.go, accesslog.go (one log line and the metrics),
-// recover.go, fixedheaders.go, limits.go, then for an operation of the spec the pipeline
-// (pipeline.go: auth.go, requestvalidation.go, the handler in conversations.go,
-// responsevalidation.go). errors.go renders every failure in the API's envelope.
+// A request passes, in order: tracing.go (its span, when tracing is on), requestid.go,
+// accesslog.go (one log line and the metrics), recover.go, fixedheaders.go, limits.go, then
+// for an operation of the spec the pipeline (pipeline.go: ratelimit.go, auth.go,
+// requestvalidation.go, the handler in conversations.go, responsevalidation.go). errors.go
+// renders every failure in the API's envelope.
 package server
 
 import (
@@ -18,6 +19,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fini-oss/conversations/gen/apiserver"
 	"github.com/fini-oss/conversations/openapi"
@@ -38,6 +40,12 @@ type Config struct {
 	// OnResponse, when set, is called with the operationId and status of every API response
 	// after validation; tests use it to record which documented statuses they exercised.
 	OnResponse func(operationID string, status int)
+	// RateLimit limits each API key's requests; the zero value is off.
+	RateLimit RateLimit
+	// TracerProvider, when set, traces every API request: a span named by its route, a span
+	// per pipeline step. Nil is tracing off, at no cost. Spans of the store's calls come from
+	// wrapping Store (storetrace).
+	TracerProvider trace.TracerProvider
 }
 
 // Server is the whole HTTP stack: the API (with /openapi.yaml and /docs) and the operational
@@ -46,7 +54,9 @@ type Config struct {
 // listener.
 type Server struct {
 	api, ops *echo.Echo
-	inFlight atomic.Int64
+	// apiHandler is api, inside its request span when tracing is on.
+	apiHandler http.Handler
+	inFlight   atomic.Int64
 }
 
 // New builds the Echo stack: the spec is loaded, validated and prepared once here, and an
@@ -92,10 +102,19 @@ func assemble(cfg Config) (*parts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: metrics: %w", err)
 	}
+	limits, err := newLimiter(cfg.RateLimit, cfg.Now, m)
+	if err != nil {
+		return nil, err
+	}
+	t := newTracing(cfg.TracerProvider)
+	responses := newResponseValidator(mode, cfg.Logger, m, cfg.OnResponse)
+	responses.trace = t
 	return &parts{cfg: cfg, contract: c, metrics: m, pipeline: &pipeline{
+		limits:    limits,
 		auth:      &authenticator{store: cfg.Store, now: cfg.Now, log: cfg.Logger},
 		requests:  newRequestValidator(m),
-		responses: newResponseValidator(mode, cfg.Logger, m, cfg.OnResponse),
+		responses: responses,
+		trace:     t,
 	}}, nil
 }
 
@@ -103,6 +122,10 @@ func assemble(cfg Config) (*parts, error) {
 func (p *parts) build(wrap func(*operation) echo.MiddlewareFunc) (*Server, error) {
 	srv := &Server{}
 	srv.api = p.newEcho(&srv.inFlight)
+	if p.pipeline.trace != nil {
+		srv.api.Use(nameSpan)
+	}
+	srv.apiHandler = p.pipeline.trace.handler(srv.api)
 	perOp := make(map[string][]echo.MiddlewareFunc, len(p.contract.ops))
 	for id, op := range p.contract.ops {
 		perOp[id] = []echo.MiddlewareFunc{wrap(op)}
@@ -144,7 +167,7 @@ func (p *parts) newEcho(inFlight *atomic.Int64) *echo.Echo {
 func (s *Server) InFlight() int64 { return s.inFlight.Load() }
 
 // API serves the API, /openapi.yaml and /docs, and nothing operational.
-func (s *Server) API() http.Handler { return s.api }
+func (s *Server) API() http.Handler { return s.apiHandler }
 
 // Ops serves /healthz, /readyz and /metrics, and nothing of the API.
 func (s *Server) Ops() http.Handler { return s.ops }
@@ -155,5 +178,5 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.ops.ServeHTTP(w, r)
 		return
 	}
-	s.api.ServeHTTP(w, r)
+	s.apiHandler.ServeHTTP(w, r)
 }

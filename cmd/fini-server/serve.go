@@ -21,6 +21,7 @@ import (
 	"github.com/fini-oss/conversations/server"
 	"github.com/fini-oss/conversations/server/demo"
 	"github.com/fini-oss/conversations/server/store"
+	"github.com/fini-oss/conversations/server/store/storetrace"
 )
 
 // demoConversations is how many conversations --demo seeds.
@@ -35,6 +36,9 @@ type serveOptions struct {
 	tlsCert, tlsKey string
 	validation      string
 	mode            server.ValidationMode
+	rateLimit       string
+	rateBurst       int
+	limit           server.RateLimit
 	seedDemo        bool
 }
 
@@ -52,6 +56,14 @@ non-conforming response does: enforce (a 500, the default), report (logged) or o
 --tls-cert and --tls-key (env FINI_TLS_CERT, FINI_TLS_KEY) serve the API over HTTPS; the
 admin listener stays plain HTTP, for a private network.
 
+--rate-limit (env FINI_RATE_LIMIT) limits the requests of each API key: N/s or N/m, in bursts
+of --rate-burst (env FINI_RATE_BURST; default one second's worth, at least 1). Over it, a 429
+with Retry-After; every API answer then carries the RateLimit-Policy and RateLimit headers.
+Each replica limits on its own: N replicas allow N times the rate.
+
+When OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set, every API
+request is traced and exported over OTLP/HTTP (the other OTEL_* variables apply too).
+
 --demo seeds an empty database with a demo workspace, a read+write key (printed once) and
 a few hundred conversations. SIGTERM and SIGINT let in-flight requests finish, then exit 0.`,
 		Args: cobra.NoArgs,
@@ -62,6 +74,9 @@ a few hundred conversations. SIGTERM and SIGINT let in-flight requests finish, t
 			}
 			if (o.tlsCert == "") != (o.tlsKey == "") {
 				return errors.New("--tls-cert and --tls-key go together: give both, or neither")
+			}
+			if o.limit, err = parseRateLimit(o.rateLimit, o.rateBurst); err != nil {
+				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
@@ -74,8 +89,11 @@ a few hundred conversations. SIGTERM and SIGINT let in-flight requests finish, t
 	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) file: serve the API over HTTPS (env FINI_TLS_CERT)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key file of --tls-cert (env FINI_TLS_KEY)")
 	f.StringVar(&o.validation, "response-validation", "enforce", "enforce, report or off (env FINI_RESPONSE_VALIDATION)")
+	f.StringVar(&o.rateLimit, "rate-limit", "off", "requests per API key: off, N/s or N/m (env FINI_RATE_LIMIT)")
+	f.IntVar(&o.rateBurst, "rate-burst", 0, "requests a key may send at once; default one second's worth, at least 1 (env FINI_RATE_BURST)")
 	for flag, env := range map[string]string{"addr": "FINI_ADDR", "admin-addr": "FINI_ADMIN_ADDR", "tls-cert": "FINI_TLS_CERT",
-		"tls-key": "FINI_TLS_KEY", "response-validation": "FINI_RESPONSE_VALIDATION"} {
+		"tls-key": "FINI_TLS_KEY", "response-validation": "FINI_RESPONSE_VALIDATION", "rate-limit": "FINI_RATE_LIMIT",
+		"rate-burst": "FINI_RATE_BURST"} {
 		envflag.Bind(f, flag, env)
 	}
 	f.BoolVar(&o.seedDemo, "demo", false, "seed an empty database with demo data and print a key")
@@ -112,7 +130,17 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer s.Close()
-	srv, err := server.New(server.Config{Store: s, Logger: log, ResponseValidation: o.mode})
+	cfg := server.Config{Store: s, Logger: log, ResponseValidation: o.mode, RateLimit: o.limit}
+	tp, err := startTracing(ctx, log)
+	if err != nil {
+		return err
+	}
+	if tp != nil {
+		defer stopTracing(tp, log)
+		cfg.TracerProvider = tp
+		cfg.Store = storetrace.Wrap(s, tp, a.dbSystem())
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -152,7 +180,8 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 			errc <- l.hs.Serve(l.ln)
 		}()
 	}
-	attrs := []any{"addr", listeners[0].ln.Addr().String(), "tls", tlsConfig != nil, "response_validation", string(o.mode)}
+	attrs := []any{"addr", listeners[0].ln.Addr().String(), "tls", tlsConfig != nil, "response_validation", string(o.mode),
+		"rate_limit", o.limit.String(), "tracing", tp != nil}
 	if len(listeners) > 1 {
 		attrs = append(attrs, "admin_addr", listeners[1].ln.Addr().String())
 	}
@@ -235,4 +264,20 @@ The API reference, in a browser:  %s/docs
 
 `, r.WorkspaceID, len(r.ConversationIDs), r.Key, base, r.ConversationIDs[0], base, base)
 	return nil
+}
+
+// parseRateLimit reads --rate-limit and --rate-burst.
+func parseRateLimit(limit string, burst int) (server.RateLimit, error) {
+	r, err := server.ParseRateLimit(limit)
+	if err != nil {
+		return r, fmt.Errorf("--rate-limit: %w", err)
+	}
+	switch {
+	case burst < 0:
+		return r, fmt.Errorf("--rate-burst %d: want at least 1 (or 0, one second's worth)", burst)
+	case burst > 0 && !r.On():
+		return r, errors.New("--rate-burst needs --rate-limit")
+	}
+	r.Burst = burst
+	return r, nil
 }

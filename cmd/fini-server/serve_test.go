@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -19,6 +20,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -29,6 +31,30 @@ type running struct {
 	key             string
 	// demo is what --demo printed.
 	demo string
+	// serving is the line that said the server serves.
+	serving string
+	// log is what the server logged after "serving".
+	log *syncBuffer
+	// stop does what SIGTERM does, and returns once serve has returned.
+	stop func()
+}
+
+// syncBuffer is a log destination that tests read while the server writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // startServe runs `fini-server serve --demo` with args until the test ends, and returns once
@@ -47,12 +73,21 @@ func startServe(t *testing.T, args ...string) running {
 		logW.Close()
 		done <- err
 	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve ended with %v", err)
-		}
-	})
+	log, copied := &syncBuffer{}, make(chan struct{})
+	var once sync.Once
+	var serving bool
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve ended with %v", err)
+			}
+			if serving {
+				<-copied // the log's last lines
+			}
+		})
+	}
+	t.Cleanup(stop)
 	lines := bufio.NewScanner(logR)
 	for lines.Scan() {
 		var line struct {
@@ -63,12 +98,16 @@ func startServe(t *testing.T, args ...string) running {
 		if json.Unmarshal(lines.Bytes(), &line) != nil || line.Msg != "serving" {
 			continue
 		}
-		go func() { _, _ = io.Copy(io.Discard, logR) }() // keep the log flowing
+		serving = true
+		go func() { // keep the log flowing
+			_, _ = io.Copy(log, logR)
+			close(copied)
+		}()
 		key := regexp.MustCompile(`FINI_API_KEY=(fini_\S+)`).FindStringSubmatch(out.String())
 		if key == nil {
 			t.Fatalf("--demo printed no key: %s", out.String())
 		}
-		return running{addr: line.Addr, adminAddr: line.AdminAddr, key: key[1], demo: out.String()}
+		return running{addr: line.Addr, adminAddr: line.AdminAddr, key: key[1], demo: out.String(), serving: lines.Text(), log: log, stop: stop}
 	}
 	t.Fatalf("serve stopped before serving: %v", <-done)
 	return running{}
@@ -189,4 +228,40 @@ func selfSignedCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+func TestServeRateLimitFlags(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "x.db")
+	for _, tt := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"--rate-limit", "100"}, "", `--rate-limit: "100" is not a rate: want off, N/s or N/m with N from 1 to 1000000, e.g. 100/s`},
+		{[]string{"--rate-limit", "5/h"}, "", `--rate-limit: "5/h" is not a rate: want off, N/s or N/m with N from 1 to 1000000, e.g. 100/s`},
+		{nil, "0/s", `--rate-limit: "0/s" is not a rate: want off, N/s or N/m with N from 1 to 1000000, e.g. 100/s`},
+		{[]string{"--rate-limit", "10/s", "--rate-burst", "-1"}, "", "--rate-burst -1: want at least 1 (or 0, one second's worth)"},
+		{[]string{"--rate-burst", "5"}, "", "--rate-burst needs --rate-limit"},
+	} {
+		t.Setenv("FINI_RATE_LIMIT", tt.env)
+		_, _, err := finiServer(t, db, "", append([]string{"serve", "--addr", "127.0.0.1:0"}, tt.args...)...)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("%v (FINI_RATE_LIMIT=%q): %v, want %q", tt.args, tt.env, err, tt.want)
+		}
+	}
+}
+
+// TestServeRateLimit: serve --rate-limit limits each key, and says so when it starts.
+func TestServeRateLimit(t *testing.T) {
+	t.Setenv("FINI_RATE_BURST", "2")
+	s := startServe(t, "--rate-limit", "1/m")
+	url := "http://" + s.addr + listRoute
+	for i, want := range []int{200, 200, 429} {
+		if got := get(t, http.DefaultClient, url, s.key); got != want {
+			t.Errorf("request %d: %d, want %d", i+1, got, want)
+		}
+	}
+	if !strings.Contains(s.serving, `"rate_limit":"1/m burst 2"`) {
+		t.Errorf("the serving line does not give the rate limit: %s", s.serving)
+	}
 }

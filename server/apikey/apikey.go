@@ -31,8 +31,13 @@ func Generate() (key string, hash []byte, err error) {
 
 // Hash returns the SHA-256 of the whole key, the only form in which keys are stored.
 func Hash(key string) []byte {
-	h := sha256.Sum256([]byte(key))
+	h := Sum(key)
 	return h[:]
+}
+
+// Sum is Hash as an array, which a map can be keyed by.
+func Sum(key string) [sha256.Size]byte {
+	return sha256.Sum256([]byte(key))
 }
 
 // WellFormed reports whether key has the shape of a key this package generates. It says

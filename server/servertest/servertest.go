@@ -2,7 +2,8 @@
 // temporary SQLite file, or a throw-away PostgreSQL schema) seeded with demo data, server.New
 // over it with response validation enforced, behind an httptest server. Options cover what
 // tests vary: the engine, the validation mode, a store wrapper for fault injection, the
-// response hook, the clock and the logger. It depends on server, demo and the store engines.
+// response hook, the clock, the logger, rate limiting and tracing. It depends on server,
+// demo, the store engines and storetrace.
 package servertest
 
 import (
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fini-oss/conversations/server"
 	"github.com/fini-oss/conversations/server/apikey"
@@ -26,6 +28,7 @@ import (
 	"github.com/fini-oss/conversations/server/store"
 	"github.com/fini-oss/conversations/server/store/postgres/pgtest"
 	"github.com/fini-oss/conversations/server/store/sqlite"
+	"github.com/fini-oss/conversations/server/store/storetrace"
 )
 
 // Engine names a storage engine.
@@ -57,6 +60,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Seed makes the demo data reproducible; default 1.
 	Seed uint64
+	// RateLimit is server.Config.RateLimit; default off.
+	RateLimit server.RateLimit
+	// TracerProvider, when set, traces the server (server.Config.TracerProvider) and its
+	// store's calls (storetrace), as fini-server serve does.
+	TracerProvider trace.TracerProvider
 }
 
 // Env is a running server over a seeded store.
@@ -173,8 +181,15 @@ func (e *Env) newServer(mode server.ValidationMode) (*server.Server, error) {
 	if e.opts.WrapStore != nil {
 		s = e.opts.WrapStore(s)
 	}
+	if tp := e.opts.TracerProvider; tp != nil {
+		system := storetrace.SQLite
+		if e.opts.Engine == Postgres {
+			system = storetrace.PostgreSQL
+		}
+		s = storetrace.Wrap(s, tp, system)
+	}
 	return server.New(server.Config{Store: s, ResponseValidation: mode, OnResponse: e.opts.OnResponse,
-		Now: e.opts.Now, Logger: e.opts.Logger})
+		Now: e.opts.Now, Logger: e.opts.Logger, RateLimit: e.opts.RateLimit, TracerProvider: e.opts.TracerProvider})
 }
 
 // OpenStore opens an empty, migrated store of the engine (default SQLite), closed when the
