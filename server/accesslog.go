@@ -19,56 +19,59 @@ const (
 	ctxKeyInternalError = "fini.internal_error"
 )
 
-// accessLog logs one line per request and records its metrics. It never logs headers, so no
-// key reaches the log.
-func accessLog(log *slog.Logger, m *metrics, inFlight *atomic.Int64) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			inFlight.Add(1)
-			defer inFlight.Add(-1)
-			start := time.Now()
-			if err := next(c); err != nil {
-				c.Error(err)
-			}
-			elapsed := time.Since(start)
-			req, res := c.Request(), c.Response()
-			op, _ := c.Get(ctxKeyOperation).(string)
-			if op == "" {
-				op = c.Path() // the route template outside the API, never the raw path
-				if op == "" {
-					op = "unmatched"
-				}
-			}
-			status := strconv.Itoa(res.Status)
-			m.requests.WithLabelValues(op, status).Inc()
-			m.duration.WithLabelValues(op, status).Observe(elapsed.Seconds())
+// accessLog writes one line per request and records its metrics. It never logs headers, so
+// no key reaches the log.
+type accessLog struct {
+	log      *slog.Logger
+	metrics  *metrics
+	inFlight *atomic.Int64
+}
 
-			attrs := []slog.Attr{
-				slog.Any("request_id", c.Get(ctxKeyRequestID)),
-				slog.String("method", loggable(req.Method, maxLoggedMethod)),
-				slog.String("path", loggable(req.URL.Path, maxLoggedPath)),
-				slog.String("operation", op),
-				slog.Int("status", res.Status),
-				slog.Duration("latency", elapsed),
-				slog.Int64("bytes", res.Size),
-			}
-			if p, ok := PrincipalFrom(req.Context()); ok {
-				attrs = append(attrs, slog.String("workspace", p.WorkspaceID.String()),
-					slog.String("key_id", p.KeyID.String()))
-			}
-			// The request's trace (tracing.go), so that a log line leads to its spans.
-			if sc := trace.SpanContextFromContext(req.Context()); sc.HasTraceID() {
-				attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
-			}
-			level := slog.LevelInfo
-			if ierr, ok := c.Get(ctxKeyInternalError).(error); ok {
-				attrs = append(attrs, slog.String("error", loggable(ierr.Error(), maxLoggedError)))
-				level = slog.LevelError
-			}
-			log.LogAttrs(req.Context(), level, "request", attrs...)
-			return nil
+// around runs next, renders its error in the envelope, then logs and counts the request.
+func (l *accessLog) around(c echo.Context, next func() error) error {
+	log, m := l.log, l.metrics
+	l.inFlight.Add(1)
+	defer l.inFlight.Add(-1)
+	start := time.Now()
+	if err := next(); err != nil {
+		c.Error(err)
+	}
+	elapsed := time.Since(start)
+	req, res := c.Request(), c.Response()
+	op, _ := c.Get(ctxKeyOperation).(string)
+	if op == "" {
+		op = c.Path() // the route template outside the API, never the raw path
+		if op == "" {
+			op = "unmatched"
 		}
 	}
+	m.observe(op, res.Status, elapsed)
+
+	id, _ := c.Get(ctxKeyRequestID).(string)
+	attrs := []slog.Attr{
+		slog.String("request_id", id),
+		slog.String("method", loggable(req.Method, maxLoggedMethod)),
+		slog.String("path", loggable(req.URL.Path, maxLoggedPath)),
+		slog.String("operation", op),
+		slog.Int("status", res.Status),
+		slog.Duration("latency", elapsed),
+		slog.Int64("bytes", res.Size),
+	}
+	if p, ok := PrincipalFrom(req.Context()); ok {
+		// As UUIDs, which a handler may write without formatting them first.
+		attrs = append(attrs, slog.Any("workspace", p.WorkspaceID), slog.Any("key_id", p.KeyID))
+	}
+	// The request's trace (tracing.go), so that a log line leads to its spans.
+	if sc := trace.SpanContextFromContext(req.Context()); sc.HasTraceID() {
+		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
+	}
+	level := slog.LevelInfo
+	if ierr, ok := c.Get(ctxKeyInternalError).(error); ok {
+		attrs = append(attrs, slog.String("error", loggable(ierr.Error(), maxLoggedError)))
+		level = slog.LevelError
+	}
+	log.LogAttrs(req.Context(), level, "request", attrs...)
+	return nil
 }
 
 // What a client controls is logged only up to these many bytes, so that a hostile request

@@ -21,6 +21,7 @@ import (
 	"github.com/fini-oss/conversations/server"
 	"github.com/fini-oss/conversations/server/apikey"
 	"github.com/fini-oss/conversations/server/demo"
+	"github.com/fini-oss/conversations/server/logline"
 	"github.com/fini-oss/conversations/server/servertest"
 	"github.com/fini-oss/conversations/server/store"
 	"github.com/fini-oss/conversations/server/store/storetrace"
@@ -41,7 +42,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 		"request-only": se.NewServer(b, server.Off),
 		"bare-echo":    bareEcho(se.Store),
 	}}
-	off, err := server.NewUnvalidated(server.Config{Store: se.Store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	off, err := server.NewUnvalidated(server.Config{Store: se.Store, Logger: slog.New(logline.New(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -208,7 +209,7 @@ func BenchmarkDeleteOverhead(b *testing.B) {
 	mem := &memStore{deleted: map[uuid.UUID]bool{}, keys: map[string]store.APIKey{
 		string(hash): {ID: uuid.New(), WorkspaceID: uuid.New(), Scopes: []string{"read", "write"}, Hash: hash},
 	}}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	quiet := slog.New(logline.New(io.Discard, nil))
 	stacks := map[string]http.Handler{"bare-echo": bareEcho(mem)}
 	for name, mode := range map[string]server.ValidationMode{"enforce": server.Enforce, "request-only": server.Off} {
 		s, err := server.New(server.Config{Store: mem, Logger: quiet, ResponseValidation: mode})

@@ -36,8 +36,10 @@ type operation struct {
 	maxBody int64
 	// itemArrays are, by status, the response arrays whose items validate one by one.
 	itemArrays map[int][]itemArray
-	// fixed are, by status, the response headers whose value the spec fixes.
-	fixed map[int][]fixedHeader
+	// fixed are, by status, the response headers whose value the spec fixes; declaredHeaders
+	// the canonical names of all the headers each status declares.
+	fixed           map[int][]fixedHeader
+	declaredHeaders map[int][]string
 }
 
 // listRules are the List operation's rules that the spec states and the handler applies.
@@ -137,6 +139,7 @@ func prepareOperation(doc *openapi3.T, path string, item *openapi3.PathItem, met
 	}
 	o.itemArrays = itemArrays(op)
 	o.fixed = fixedHeadersByStatus(op)
+	o.declaredHeaders = declaredHeadersByStatus(op)
 	if method == http.MethodGet && o.body != nil {
 		return nil, fmt.Errorf("GET with a request body")
 	}

@@ -14,7 +14,12 @@ import (
 // as `Cache-Control: no-store`. The server sets it on every response that declares it, from
 // the spec, so that no handler restates the value (the generated typed responses leave it
 // empty).
-type fixedHeader struct{ name, value string }
+type fixedHeader struct {
+	name string
+	// values is the header's one value, shared by every response that sends it: nothing
+	// writes into a response's header values once set, and sharing spares a slice a header.
+	values []string
+}
 
 // declaredFixedHeaders returns the single-valued headers that resp declares, sorted by name.
 func declaredFixedHeaders(resp *openapi3.Response) []fixedHeader {
@@ -28,7 +33,7 @@ func declaredFixedHeaders(resp *openapi3.Response) []fixedHeader {
 			continue
 		}
 		if v, ok := s.Enum[0].(string); ok {
-			out = append(out, fixedHeader{http.CanonicalHeaderKey(name), v})
+			out = append(out, fixedHeader{http.CanonicalHeaderKey(name), []string{v}})
 		}
 	}
 	slices.SortFunc(out, func(a, b fixedHeader) int { return strings.Compare(a.name, b.name) })
@@ -48,6 +53,25 @@ func fixedHeadersByStatus(op *openapi3.Operation) map[int][]fixedHeader {
 	return out
 }
 
+// declaredHeadersByStatus maps each documented status of op to the canonical names of the
+// headers it declares, sorted.
+func declaredHeadersByStatus(op *openapi3.Operation) map[int][]string {
+	out := map[int][]string{}
+	for code, ref := range op.Responses.Map() {
+		status, err := strconv.Atoi(code)
+		if err != nil || ref.Value == nil {
+			continue
+		}
+		var names []string
+		for name := range ref.Value.Headers {
+			names = append(names, http.CanonicalHeaderKey(name))
+		}
+		slices.Sort(names)
+		out[status] = names
+	}
+	return out
+}
+
 // commonFixedHeaders are the fixed headers that every documented response of every
 // operation carries with the same value: the server sends them on everything else too
 // (unknown routes, 405, 431, the operational endpoints), so that no answer lacks them.
@@ -60,7 +84,9 @@ func commonFixedHeaders(ops map[string]*operation) []fixedHeader {
 				common, first = slices.Clone(hs), false
 				continue
 			}
-			common = slices.DeleteFunc(common, func(h fixedHeader) bool { return !slices.Contains(hs, h) })
+			common = slices.DeleteFunc(common, func(h fixedHeader) bool {
+				return !slices.ContainsFunc(hs, func(o fixedHeader) bool { return o.name == h.name && o.values[0] == h.values[0] })
+			})
 		}
 	}
 	return common
@@ -68,7 +94,7 @@ func commonFixedHeaders(ops map[string]*operation) []fixedHeader {
 
 func setFixedHeaders(h http.Header, hs []fixedHeader) {
 	for _, f := range hs {
-		h[f.name] = []string{f.value}
+		h[f.name] = f.values
 	}
 }
 
@@ -83,17 +109,12 @@ func (c *contract) fixedHeadersFor(opID string, status int) []fixedHeader {
 	return c.common
 }
 
-// fixedHeaders sets the spec's fixed headers on every response, just before its header is
-// written, whichever code path wrote it.
-func fixedHeaders(c *contract) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(ctx echo.Context) error {
-			res := ctx.Response()
-			res.Before(func() {
-				op, _ := ctx.Get(ctxKeyOperation).(string)
-				setFixedHeaders(res.Header(), c.fixedHeadersFor(op, res.Status))
-			})
-			return next(ctx)
-		}
-	}
+// setFixedHeadersLater sets the spec's fixed headers on the response just before its header
+// is written, whichever code path writes it and with whatever status.
+func (c *contract) setFixedHeadersLater(ctx echo.Context) {
+	res := ctx.Response()
+	res.Before(func() {
+		op, _ := ctx.Get(ctxKeyOperation).(string)
+		setFixedHeaders(res.Header(), c.fixedHeadersFor(op, res.Status))
+	})
 }

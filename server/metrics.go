@@ -1,13 +1,22 @@
 package server
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // metrics are the Prometheus series of one server, served at /metrics.
 type metrics struct {
 	requests           *prometheus.CounterVec
 	duration           *prometheus.HistogramVec
 	validationFailures *prometheus.CounterVec
-	rateLimited        *prometheus.CounterVec
+	// series caches the request series of each (operation, status) seen: resolving label
+	// values hashes them under a lock, at every request otherwise.
+	series      sync.Map // seriesKey -> *requestSeries
+	rateLimited *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -38,4 +47,30 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m.validationFailures.WithLabelValues("request")
 	m.validationFailures.WithLabelValues("response")
 	return m, nil
+}
+
+type seriesKey struct {
+	op     string
+	status int
+}
+
+type requestSeries struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
+}
+
+// observe counts a request of operation op (or route) answered with status after d.
+func (m *metrics) observe(op string, status int, d time.Duration) {
+	k := seriesKey{op, status}
+	s, ok := m.series.Load(k)
+	if !ok {
+		code := strconv.Itoa(status)
+		s, _ = m.series.LoadOrStore(k, &requestSeries{
+			count:    m.requests.WithLabelValues(op, code),
+			duration: m.duration.WithLabelValues(op, code),
+		})
+	}
+	rs := s.(*requestSeries)
+	rs.count.Inc()
+	rs.duration.Observe(d.Seconds())
 }

@@ -90,7 +90,7 @@ func (p *pipeline) serve(c echo.Context, op *operation, in *openapi3filter.Reque
 // operation's documented 413. An operation that takes no body never reads one, so no
 // other operation can answer an undocumented 413.
 func limitBody(c echo.Context, op *operation) {
-	if req := c.Request(); req.Body != nil {
+	if req := c.Request(); req.Body != nil && op.body != nil {
 		req.Body = http.MaxBytesReader(c.Response().Writer, req.Body, op.bodyLimit())
 	}
 }

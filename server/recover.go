@@ -2,17 +2,15 @@ package server
 
 import "github.com/labstack/echo/v4"
 
-// recoverPanics turns a panic anywhere below it (routing, the operational endpoints, any
-// middleware) into a 500 in the envelope, logged with the request id; the server goes on.
-// Within an operation the pipeline recovers first (pipeline.go), so that the 500 is
+// recovered runs next and turns a panic anywhere below it (routing, the operational
+// endpoints, any step) into a 500 in the envelope, logged with the request id; the server
+// goes on. Within an operation the pipeline recovers first (pipeline.go), so that the 500 is
 // validated and counted like any other response of the operation.
-func recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				err = panicError(c.Request().Method+" "+c.Path(), r)
-			}
-		}()
-		return next(c)
-	}
+func recovered(c echo.Context, next func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicError(c.Request().Method+" "+c.Path(), r)
+		}
+	}()
+	return next()
 }

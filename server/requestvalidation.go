@@ -75,7 +75,7 @@ func (v *requestValidator) validate(ctx context.Context, op *operation, in *open
 func (v *requestValidator) check(ctx context.Context, op *operation, in *openapi3filter.RequestValidationInput) error {
 	// The standard library drops what it cannot parse and keeps the rest: a filter lost that
 	// way would widen the answer in silence. Parsed once here, kin-openapi reuses it.
-	q, err := url.ParseQuery(in.Request.URL.RawQuery)
+	q, err := parseQuery(in.Request.URL.RawQuery)
 	if err != nil {
 		return queryStringError(err)
 	}
@@ -154,4 +154,15 @@ func unknownParameter(op *operation, q url.Values) error {
 		takes = "takes " + strings.Join(op.query, ", ")
 	}
 	return newAPIError(http.StatusBadRequest, "Invalid query string: unknown parameter %q; %s %s", clip(unknown[0], 64), op.id, takes)
+}
+
+// noQuery is the parse of an empty query string, shared: kin-openapi and the handlers only
+// read it.
+var noQuery = url.Values{}
+
+func parseQuery(raw string) (url.Values, error) {
+	if raw == "" {
+		return noQuery, nil
+	}
+	return url.ParseQuery(raw)
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"hash/maphash"
+	"net/http"
 	"strconv"
 	"sync"
 
@@ -30,22 +31,50 @@ func newValidatedMemo() *validatedMemo {
 
 // The kinds of memo entries.
 const (
-	memoBody byte = 'b'
-	memoItem byte = 'i'
+	memoBody    byte = 'b' // a whole body, with its content type
+	memoItem    byte = 'i' // an item of a page's array, with the array's name
+	memoHeaders byte = 'h' // the values of the headers a response declares
 )
 
+// start begins h, a maphash with seed, with the operation, status and kind.
+func start(h *maphash.Hash, seed maphash.Seed, op string, status int, kind byte) {
+	h.SetSeed(seed)
+	h.WriteString(op)
+	h.WriteByte(0)
+	h.WriteByte(byte(status >> 8))
+	h.WriteByte(byte(status))
+	h.WriteByte(kind)
+}
+
+// key is the memo key of bytes (a body or an item) of kind, named by part.
 func (m *validatedMemo) key(op string, status int, kind byte, part string, body []byte) [2]uint64 {
 	var k [2]uint64
 	for i, seed := range m.seeds {
 		var h maphash.Hash
-		h.SetSeed(seed)
-		h.WriteString(op)
-		h.WriteByte(0)
-		h.WriteString(strconv.Itoa(status))
-		h.WriteByte(kind)
+		start(&h, seed, op, status, kind)
 		h.WriteString(part)
 		h.WriteByte(0)
 		h.Write(body)
+		k[i] = h.Sum64()
+	}
+	return k
+}
+
+// headersKey is the memo key of the values that hdr holds for the declared header names
+// (canonical), absent ones included: what kin-openapi's check of the headers reads.
+func (m *validatedMemo) headersKey(op string, status int, names []string, hdr http.Header) [2]uint64 {
+	var k [2]uint64
+	for i, seed := range m.seeds {
+		var h maphash.Hash
+		start(&h, seed, op, status, memoHeaders)
+		for _, name := range names {
+			h.WriteString(name)
+			for _, v := range hdr[name] {
+				h.WriteByte(1)
+				h.WriteString(v)
+			}
+			h.WriteByte(0)
+		}
 		k[i] = h.Sum64()
 	}
 	return k

@@ -110,13 +110,23 @@ func (v *responseValidator) send(c echo.Context, op *operation, in *openapi3filt
 	return nil
 }
 
-// validate returns nil when the response conforms to op's documented responses.
+// validate returns nil when the response conforms to op's documented responses. The memo
+// vouches for what validated before: a body (with its status and content type) and, apart,
+// the values of the headers the response declares, which change more often (RateLimit).
+// Whatever it does not vouch for is validated by kin-openapi.
 func (v *responseValidator) validate(ctx context.Context, op *operation, in *openapi3filter.RequestValidationInput, status int, h http.Header, body []byte) error {
-	whole := v.memo.key(op.id, status, memoBody, h.Get(echo.HeaderContentType), body)
-	if v.memo.has(whole) {
-		// The memo vouches for the status, content type and body it was keyed by; headers
-		// differ from response to response, so they are checked every time.
-		return v.validateHeaders(ctx, in, status, h)
+	bodyKey := v.memo.key(op.id, status, memoBody, h.Get(echo.HeaderContentType), body)
+	headersKey := v.memo.headersKey(op.id, status, op.declaredHeaders[status], h)
+	bodyKnown, headersKnown := v.memo.has(bodyKey), v.memo.has(headersKey)
+	switch {
+	case bodyKnown && headersKnown:
+		return nil
+	case bodyKnown:
+		if err := v.validateHeaders(ctx, in, status, h); err != nil {
+			return err
+		}
+		v.memo.add(headersKey)
+		return nil
 	}
 	// A page of stored conversations: each distinct conversation is validated once, then the
 	// page around them in full.
@@ -129,10 +139,12 @@ func (v *responseValidator) validate(ctx context.Context, op *operation, in *ope
 			body = rest
 		}
 	}
+	// The whole response: status, headers, content type and body.
 	if err := v.validateWhole(ctx, in, status, h, body); err != nil {
 		return err
 	}
-	v.memo.add(whole)
+	v.memo.add(bodyKey)
+	v.memo.add(headersKey)
 	return nil
 }
 

@@ -125,7 +125,7 @@ func (p *parts) build(wrap func(*operation) echo.MiddlewareFunc) (*Server, error
 	if p.pipeline.trace != nil {
 		srv.api.Use(nameSpan)
 	}
-	srv.apiHandler = p.pipeline.trace.handler(srv.api)
+	srv.apiHandler = decoded{p.pipeline.trace.handler(srv.api)}
 	perOp := make(map[string][]echo.MiddlewareFunc, len(p.contract.ops))
 	for id, op := range p.contract.ops {
 		perOp[id] = []echo.MiddlewareFunc{wrap(op)}
@@ -156,10 +156,26 @@ func (p *parts) newEcho(inFlight *atomic.Int64) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = handleHTTPError
-	e.Pre(decodePath)
-	e.Use(requestID, accessLog(p.cfg.Logger, p.metrics, inFlight), recoverPanics, fixedHeaders(p.contract),
-		limitHeaders, closeAfterChunked)
+	log := &accessLog{log: p.cfg.Logger, metrics: p.metrics, inFlight: inFlight}
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error { return p.frame(c, log, next) }
+	})
 	return e
+}
+
+// frame is what every request passes, API or operational, before its route: one function
+// rather than a middleware each, since Echo wraps its middleware anew at every request.
+func (p *parts) frame(c echo.Context, log *accessLog, next echo.HandlerFunc) error {
+	setRequestID(c)                     // requestid.go
+	return log.around(c, func() error { // accesslog.go: one line and the metrics
+		return recovered(c, func() error { // recover.go
+			p.contract.setFixedHeadersLater(c)      // fixedheaders.go
+			if err := checkFraming(c); err != nil { // limits.go
+				return err
+			}
+			return next(c)
+		})
+	})
 }
 
 // InFlight is how many requests are being served right now; a graceful shutdown waits for
@@ -170,13 +186,22 @@ func (s *Server) InFlight() int64 { return s.inFlight.Load() }
 func (s *Server) API() http.Handler { return s.apiHandler }
 
 // Ops serves /healthz, /readyz and /metrics, and nothing of the API.
-func (s *Server) Ops() http.Handler { return s.ops }
+func (s *Server) Ops() http.Handler { return decoded{s.ops} }
 
 // ServeHTTP serves the API and the operational endpoints together.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if opsPaths[r.URL.Path] {
-		s.ops.ServeHTTP(w, r)
+		s.Ops().ServeHTTP(w, r)
 		return
 	}
 	s.apiHandler.ServeHTTP(w, r)
+}
+
+// decoded routes h on the decoded path (limits.go), before Echo routes.
+type decoded struct{ h http.Handler }
+
+// ServeHTTP implements http.Handler.
+func (d decoded) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	decodePath(r.URL)
+	d.h.ServeHTTP(w, r)
 }

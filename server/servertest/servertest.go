@@ -25,6 +25,7 @@ import (
 	"github.com/fini-oss/conversations/server"
 	"github.com/fini-oss/conversations/server/apikey"
 	"github.com/fini-oss/conversations/server/demo"
+	"github.com/fini-oss/conversations/server/logline"
 	"github.com/fini-oss/conversations/server/store"
 	"github.com/fini-oss/conversations/server/store/postgres/pgtest"
 	"github.com/fini-oss/conversations/server/store/sqlite"
@@ -56,7 +57,7 @@ type Options struct {
 	OnResponse func(operationID string, status int)
 	// Now is the server's clock and the demo data's "now"; default time.Now.
 	Now func() time.Time
-	// Logger receives the server's log; default discarded.
+	// Logger receives the server's log; default the production handler (logline), discarding.
 	Logger *slog.Logger
 	// Seed makes the demo data reproducible; default 1.
 	Seed uint64
@@ -141,7 +142,7 @@ func start(s store.Store, opts Options) (*Env, error) {
 		opts.Now = time.Now
 	}
 	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		opts.Logger = slog.New(logline.New(io.Discard, nil))
 	}
 	if opts.Seed == 0 {
 		opts.Seed = 1
