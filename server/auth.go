@@ -21,7 +21,9 @@ import (
 type Principal struct {
 	WorkspaceID uuid.UUID
 	KeyID       uuid.UUID
-	Scopes      []string
+	// KeyName is the name the key was created with, for the deletion record.
+	KeyName string
+	Scopes  []string
 }
 
 // HasScopes reports whether the principal holds every one of scopes.
@@ -75,7 +77,8 @@ func (a *authenticator) check(c echo.Context, op *operation) error {
 	if !p.HasScopes(op.scopes) {
 		return errForbidden
 	}
-	c.SetRequest(req.WithContext(withPrincipal(req.Context(), p)))
+	ctx := withPrincipal(req.Context(), p)
+	c.SetRequest(req.WithContext(withRequestInfo(ctx, c, op)))
 	return nil
 }
 
@@ -100,7 +103,7 @@ func (a *authenticator) authenticate(ctx context.Context, header string) (Princi
 		return Principal{}, errUnauthorized
 	}
 	a.touch(ctx, k.ID)
-	return Principal{WorkspaceID: k.WorkspaceID, KeyID: k.ID, Scopes: k.Scopes}, nil
+	return Principal{WorkspaceID: k.WorkspaceID, KeyID: k.ID, KeyName: k.Name, Scopes: k.Scopes}, nil
 }
 
 func (a *authenticator) touch(ctx context.Context, id uuid.UUID) {

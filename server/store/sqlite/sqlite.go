@@ -44,7 +44,10 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		return "file:" + path + "?" + v.Encode() + extra
 	}
 	// Checkpoints run in the background (see checkpointer), never inside a request's commit.
-	write, err := sql.Open("sqlite", dsn("&_txlock=immediate&_pragma=wal_autocheckpoint(0)"))
+	// secure_delete overwrites what a write frees (a deleted row, the old copy of an updated
+	// one, a freed page) with zeros, so that a purged conversation leaves no bytes behind in
+	// the pages it occupied.
+	write, err := sql.Open("sqlite", dsn("&_txlock=immediate&_pragma=wal_autocheckpoint(0)&_pragma=secure_delete(1)"))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -72,12 +75,12 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	db := &sqlstore.DB{Read: read, Write: write, Dialect: Dialect, Now: time.Now, WriteGate: make(chan struct{}, 1)}
-	stop, err := startCheckpointer(dsn(""), path)
+	cp, err := startCheckpointer(dsn(""), path, db.WriteGate)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	db.OnClose = stop
+	db.OnClose, db.AfterPurge = cp.stop, cp.truncate
 	return db, nil
 }
 
@@ -88,41 +91,101 @@ const checkpointEvery = 500 * time.Millisecond
 // statistics (about ten minutes).
 const optimizeEvery = 1200
 
-// startCheckpointer checkpoints the WAL on its own connection every checkpointEvery. SQLite's
+// checkpointer checkpoints the WAL on its own connection every checkpointEvery. SQLite's
 // automatic checkpoint would run inside whichever commit crossed the threshold, and with
 // synchronous=NORMAL a checkpoint syncs the files: a request would wait for the disk. PASSIVE
-// never waits for readers or writers. The returned func stops it and checkpoints once more.
-func startCheckpointer(dsn, path string) (func() error, error) {
-	cp, err := sql.Open("sqlite", dsn)
+// never waits for readers or writers. Being the one place checkpoints run, it also runs the
+// TRUNCATE checkpoints that a purge asks for, which no PASSIVE one can then get in the way of.
+type checkpointer struct {
+	conn *sql.DB
+	// gate is the store's write gate, which a TRUNCATE checkpoint enters (see truncateNow).
+	gate      chan struct{}
+	truncates chan truncation
+	done      chan struct{}
+	stopped   chan struct{}
+}
+
+// truncation is a request for a TRUNCATE checkpoint.
+type truncation struct {
+	ctx   context.Context
+	reply chan error
+}
+
+func startCheckpointer(dsn, path string, gate chan struct{}) (*checkpointer, error) {
+	conn, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	cp.SetMaxOpenConns(1)
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(checkpointEvery)
-		defer t.Stop()
-		for n := 1; ; n++ {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				// A failed checkpoint is retried on the next tick; the WAL keeps the data.
-				_, _ = cp.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
-				if n%optimizeEvery == 0 {
-					_, _ = cp.Exec(`PRAGMA analysis_limit=400; PRAGMA optimize`)
-				}
+	conn.SetMaxOpenConns(1)
+	c := &checkpointer{conn: conn, gate: gate, truncates: make(chan truncation), done: make(chan struct{}), stopped: make(chan struct{})}
+	go c.run()
+	return c, nil
+}
+
+func (c *checkpointer) run() {
+	defer close(c.stopped)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for n := 1; ; n++ {
+		select {
+		case <-c.done:
+			return
+		case req := <-c.truncates:
+			req.reply <- c.truncateNow(req.ctx)
+		case <-t.C:
+			// A failed checkpoint is retried on the next tick; the WAL keeps the data.
+			_, _ = c.conn.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			if n%optimizeEvery == 0 {
+				_, _ = c.conn.Exec(`PRAGMA analysis_limit=400; PRAGMA optimize`)
 			}
 		}
-	}()
-	return func() error {
-		close(done)
-		<-stopped
-		_, err := cp.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
-		return errors.Join(err, cp.Close())
-	}, nil
+	}
+}
+
+// truncate copies the whole WAL into the database and truncates it to zero bytes, so that
+// no old frame (an earlier image of a page: a soft-deleted row, or a purged one before its
+// secure deletion) is left in the -wal file.
+func (c *checkpointer) truncate(ctx context.Context) error {
+	req := truncation{ctx: ctx, reply: make(chan error, 1)}
+	select {
+	case c.truncates <- req:
+	case <-c.done:
+		return errors.New("sqlite: closed")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-req.reply
+}
+
+// truncateNow runs a TRUNCATE checkpoint inside the store's write gate. The checkpoint needs
+// the write lock: polling for it (the busy handler) against this process's writer, which
+// takes it again and again under load, can starve for seconds, while in the gate it is simply
+// the next writer in line. The gate is entered only now, once no PASSIVE checkpoint runs, so
+// that writers never wait for one. Readers of older snapshots are still waited for (the busy
+// timeout); busy means one of them outlasted it.
+func (c *checkpointer) truncateNow(ctx context.Context) error {
+	select {
+	case c.gate <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-c.gate }()
+	var busy, logFrames, checkpointed int
+	if err := c.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &checkpointed); err != nil {
+		return fmt.Errorf("sqlite: truncate the WAL: %w", err)
+	}
+	if busy != 0 {
+		return fmt.Errorf("sqlite: truncate the WAL: busy after %v (%d of %d frames checkpointed)", busyTimeout, checkpointed, logFrames)
+	}
+	return nil
+}
+
+// stop stops the checkpointer and checkpoints once more.
+func (c *checkpointer) stop() error {
+	close(c.done)
+	<-c.stopped
+	_, err := c.conn.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	return errors.Join(err, c.conn.Close())
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -32,6 +33,11 @@ type Dialect struct {
 	// CachesStatements is true when the driver keeps prepared statements itself, so that
 	// this package must not prepare them again.
 	CachesStatements bool
+	// PurgeLock, when set, is the query of one boolean that each purge batch runs first in its
+	// transaction: true when the batch holds the purge lock until it ends, false when another
+	// process holds it. Empty where a write transaction already excludes every other writer
+	// (SQLite).
+	PurgeLock string
 }
 
 // DB is a store.Store over database/sql. Reads go to Read and writes to Write, which may be
@@ -47,8 +53,13 @@ type DB struct {
 	WriteGate chan struct{}
 	// OnClose, when set, runs before the pools close (SQLite stops its checkpointer).
 	OnClose func() error
+	// AfterPurge, when set, runs after a purge removed rows, to erase the bytes of the purged
+	// rows that the engine still keeps in its files (SQLite checkpoints and truncates its
+	// write-ahead log). A failure is retried after the next purge.
+	AfterPurge func(ctx context.Context) error
 
-	stmts stmts
+	stmts     stmts
+	eraseOwed atomic.Bool
 }
 
 var _ store.Store = (*DB)(nil)
@@ -104,6 +115,7 @@ func (db *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	defer leave()
+	db.preparePending(ctx)
 	tx, err := db.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return db.classify(fmt.Errorf("begin: %w", err))
@@ -118,20 +130,29 @@ func (db *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
-// DeleteConversation implements store.Store.
-func (db *DB) DeleteConversation(ctx context.Context, workspaceID, id uuid.UUID) error {
-	_, err := db.exec(ctx,
-		`UPDATE conversations SET deleted_at = ? WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`,
-		db.now(), id.String(), workspaceID.String())
+// DeleteConversation implements store.Store: the update returns the row it deleted, if any,
+// and exactly that row's record is appended in the same transaction.
+func (db *DB) DeleteConversation(ctx context.Context, workspaceID, id uuid.UUID, actor store.Actor) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		now := db.now()
+		deleted, err := db.txChanged(ctx, tx,
+			`UPDATE conversations SET deleted_at = ? WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL `+returningChanged,
+			now, id.String(), workspaceID.String())
+		if err != nil {
+			return err
+		}
+		return db.appendRecords(ctx, tx, now, actor, deleted)
+	})
 	if err != nil {
-		return db.classify(fmt.Errorf("delete conversation %s: %w", id, err))
+		return fmt.Errorf("delete conversation %s: %w", id, err)
 	}
 	return nil
 }
 
 // BulkDeleteConversations implements store.Store: lock the live rows in id order (so that
-// concurrent bulks over overlapping ids cannot deadlock), compare, then delete or roll back.
-func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID, ids []uuid.UUID) error {
+// concurrent bulks over overlapping ids cannot deadlock), compare, then delete and record, or
+// roll back.
+func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID, ids []uuid.UUID, actor store.Actor) error {
 	// A repeated id would make the row count disagree with the request with no id to name.
 	seen := make(map[uuid.UUID]bool, len(ids))
 	for _, id := range ids {
@@ -149,7 +170,8 @@ func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID
 	if missing := notIn(ids, live); len(missing) > 0 {
 		return fmt.Errorf("bulk delete %d conversations: %w", len(ids), &store.NotAccessibleError{IDs: missing})
 	}
-	update := `UPDATE conversations SET deleted_at = ? WHERE workspace_id = ? AND deleted_at IS NULL AND id IN ` + inPlaceholders(len(ids))
+	update := `UPDATE conversations SET deleted_at = ? WHERE workspace_id = ? AND deleted_at IS NULL AND id IN ` +
+		inPlaceholders(len(ids)) + ` ` + returningChanged
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		inTx := func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 			return db.txQuery(ctx, tx, q, args...)
@@ -161,19 +183,15 @@ func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID
 		if missing := notIn(ids, live); len(missing) > 0 {
 			return &store.NotAccessibleError{IDs: missing}
 		}
-		args := append([]any{db.now(), workspaceID.String()}, idArgs(ids)...)
-		res, err := db.txExec(ctx, tx, update, args...)
+		now := db.now()
+		deleted, err := db.txChanged(ctx, tx, update, append([]any{now, workspaceID.String()}, idArgs(ids)...)...)
 		if err != nil {
-			return db.classify(fmt.Errorf("delete conversations: %w", err))
+			return err
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("delete conversations: %w", err)
+		if len(deleted) != len(ids) {
+			return fmt.Errorf("delete conversations: %d rows changed, want %d", len(deleted), len(ids))
 		}
-		if n != int64(len(ids)) {
-			return fmt.Errorf("delete conversations: %d rows changed, want %d", n, len(ids))
-		}
-		return nil
+		return db.appendRecords(ctx, tx, now, actor, deleted)
 	})
 	if err != nil {
 		return fmt.Errorf("bulk delete %d conversations: %w", len(ids), err)
@@ -442,33 +460,41 @@ func (db *DB) ImportConversations(ctx context.Context, cs []store.Conversation) 
 	return nil
 }
 
-// RestoreConversation implements store.Store.
-func (db *DB) RestoreConversation(ctx context.Context, workspaceID, id uuid.UUID) error {
-	res, err := db.exec(ctx,
-		`UPDATE conversations SET deleted_at = NULL WHERE id = ? AND workspace_id = ? AND deleted_at IS NOT NULL`,
-		id.String(), workspaceID.String())
+// RestoreConversation implements store.Store. When nothing was restored, a purge record of
+// the id, for a conversation no longer stored, tells a purge from an id never deleted.
+func (db *DB) RestoreConversation(ctx context.Context, workspaceID, id uuid.UUID, actor store.Actor) error {
+	var restored []changed
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		now := db.now()
+		var err error
+		restored, err = db.txChanged(ctx, tx,
+			`UPDATE conversations SET deleted_at = NULL WHERE id = ? AND workspace_id = ? AND deleted_at IS NOT NULL `+returningChanged,
+			id.String(), workspaceID.String())
+		if err != nil {
+			return err
+		}
+		return db.appendRecords(ctx, tx, now, actor, restored)
+	})
 	if err != nil {
-		return db.classify(fmt.Errorf("restore conversation %s: %w", id, err))
-	}
-	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("restore conversation %s: %w", id, err)
-	} else if n == 0 {
+	}
+	if len(restored) > 0 {
+		return nil
+	}
+	var at int64
+	row, err := db.queryRow(ctx, `SELECT recorded_at FROM audit_records WHERE conversation_id = ? AND workspace_id = ?
+		AND operation = ? AND NOT EXISTS (SELECT 1 FROM conversations WHERE id = ?) ORDER BY recorded_at DESC LIMIT 1`,
+		id.String(), workspaceID.String(), store.OpPurge, id.String())
+	if err == nil {
+		err = row.Scan(&at)
+	}
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("restore conversation %s: %w", id, store.ErrNotFound)
+	case err != nil:
+		return db.classify(fmt.Errorf("restore conversation %s: look for its purge: %w", id, err))
 	}
-	return nil
-}
-
-// PurgeDeleted implements store.Store.
-func (db *DB) PurgeDeleted(ctx context.Context, deletedBefore int64) (int64, error) {
-	res, err := db.exec(ctx, `DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at < ?`, deletedBefore)
-	if err != nil {
-		return 0, db.classify(fmt.Errorf("purge deleted conversations: %w", err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("purge deleted conversations: %w", err)
-	}
-	return n, nil
+	return &store.PurgedError{ID: id, At: at}
 }
 
 // CountConversations implements store.Store.
