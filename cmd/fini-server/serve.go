@@ -14,12 +14,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/fini-oss/conversations/cmd/internal/envflag"
 	"github.com/fini-oss/conversations/server"
 	"github.com/fini-oss/conversations/server/demo"
+	"github.com/fini-oss/conversations/server/retention"
 	"github.com/fini-oss/conversations/server/store"
 )
 
@@ -36,6 +38,8 @@ type serveOptions struct {
 	validation      string
 	mode            server.ValidationMode
 	seedDemo        bool
+	// The retention loop's: purge after (0: never), its interval, the records' retention.
+	purgeAfter, purgeInterval, auditRetention duration
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -53,7 +57,13 @@ non-conforming response does: enforce (a 500, the default), report (logged) or o
 admin listener stays plain HTTP, for a private network.
 
 --demo seeds an empty database with a demo workspace, a read+write key (printed once) and
-a few hundred conversations. SIGTERM and SIGINT let in-flight requests finish, then exit 0.`,
+a few hundred conversations. SIGTERM and SIGINT let in-flight requests finish, then exit 0.
+
+Every --purge-interval the server hard-deletes the conversations soft-deleted longer ago
+than --purge-after (off by default), in transactions of a few hundred, recording each in
+the deletion record, and prunes deletion records older than --audit-retention (365d by
+default; 0 keeps them for ever). Replicas on one PostgreSQL take turns: one purges at a
+time. Durations are Go's (720h, 90m) or whole days (30d).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
@@ -74,8 +84,13 @@ a few hundred conversations. SIGTERM and SIGINT let in-flight requests finish, t
 	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) file: serve the API over HTTPS (env FINI_TLS_CERT)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key file of --tls-cert (env FINI_TLS_KEY)")
 	f.StringVar(&o.validation, "response-validation", "enforce", "enforce, report or off (env FINI_RESPONSE_VALIDATION)")
+	o.purgeInterval, o.auditRetention = duration(time.Minute), duration(365*day)
+	f.Var(&o.purgeAfter, "purge-after", "hard-delete conversations soft-deleted longer ago than this, e.g. 30d; 0: never (env FINI_PURGE_AFTER)")
+	f.Var(&o.purgeInterval, "purge-interval", "how often to purge and prune (env FINI_PURGE_INTERVAL)")
+	f.Var(&o.auditRetention, "audit-retention", "how long deletion records are kept; 0: for ever (env FINI_AUDIT_RETENTION)")
 	for flag, env := range map[string]string{"addr": "FINI_ADDR", "admin-addr": "FINI_ADMIN_ADDR", "tls-cert": "FINI_TLS_CERT",
-		"tls-key": "FINI_TLS_KEY", "response-validation": "FINI_RESPONSE_VALIDATION"} {
+		"tls-key": "FINI_TLS_KEY", "response-validation": "FINI_RESPONSE_VALIDATION", "purge-after": "FINI_PURGE_AFTER",
+		"purge-interval": "FINI_PURGE_INTERVAL", "audit-retention": "FINI_AUDIT_RETENTION"} {
 		envflag.Bind(f, flag, env)
 	}
 	f.BoolVar(&o.seedDemo, "demo", false, "seed an empty database with demo data and print a key")
@@ -112,9 +127,15 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer s.Close()
-	srv, err := server.New(server.Config{Store: s, Logger: log, ResponseValidation: o.mode})
+	reg := prometheus.NewRegistry()
+	srv, err := server.New(server.Config{Store: s, Logger: log, ResponseValidation: o.mode, Registry: reg})
 	if err != nil {
 		return err
+	}
+	loop, err := retention.New(retention.Config{Store: s, PurgeAfter: time.Duration(o.purgeAfter),
+		Interval: time.Duration(o.purgeInterval), AuditRetention: time.Duration(o.auditRetention), Registry: reg, Logger: log})
+	if err != nil {
+		return fmt.Errorf("--purge-interval: %w", err)
 	}
 	api := http.Handler(srv)
 	if o.adminAddr != "" {
@@ -152,6 +173,10 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 			errc <- l.hs.Serve(l.ln)
 		}()
 	}
+	stopRetention := loop.Start(ctx)
+	defer stopRetention() // deferred after the store's Close, so it runs before it
+	log.Info("retention", "purge_after", o.purgeAfter.String(), "purge_interval", o.purgeInterval.String(),
+		"audit_retention", o.auditRetention.String())
 	attrs := []any{"addr", listeners[0].ln.Addr().String(), "tls", tlsConfig != nil, "response_validation", string(o.mode)}
 	if len(listeners) > 1 {
 		attrs = append(attrs, "admin_addr", listeners[1].ln.Addr().String())

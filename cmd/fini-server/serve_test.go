@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -27,18 +28,32 @@ import (
 type running struct {
 	addr, adminAddr string
 	key             string
+	// log is every line the server logged, for tests to wait on.
+	log *logLines
 }
 
-// startServe runs `fini-server serve --demo` with args until the test ends, and returns once
-// the server logs that it is serving (a signal, not a sleep).
+// startServe runs `fini-server serve --demo` with args over a new SQLite database until the
+// test ends, and returns once the server logs that it is serving (a signal, not a sleep).
 func startServe(t *testing.T, args ...string) running {
+	t.Helper()
+	s, out := startServeOn(t, "sqlite:"+filepath.Join(t.TempDir(), "serve.db"), append([]string{"--demo"}, args...)...)
+	key := regexp.MustCompile(`FINI_API_KEY=(fini_\S+)`).FindStringSubmatch(out)
+	if key == nil {
+		t.Fatalf("--demo printed no key: %s", out)
+	}
+	s.key = key[1]
+	return s
+}
+
+// startServeOn runs `fini-server --db db serve` with args until the test ends, and returns
+// once the server logs that it is serving, with what it printed on stdout by then.
+func startServeOn(t *testing.T, db string, args ...string) (running, string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logR, logW := io.Pipe()
 	var out strings.Builder
 	root := newRootCmd(&out, logW)
-	root.SetArgs(append([]string{"--db", "sqlite:" + filepath.Join(t.TempDir(), "serve.db"), "serve", "--demo",
-		"--addr", "127.0.0.1:0"}, args...))
+	root.SetArgs(append([]string{"--db", db, "serve", "--addr", "127.0.0.1:0"}, args...))
 	done := make(chan error, 1)
 	go func() {
 		err := root.ExecuteContext(ctx)
@@ -51,25 +66,70 @@ func startServe(t *testing.T, args ...string) running {
 			t.Errorf("serve ended with %v", err)
 		}
 	})
-	lines := bufio.NewScanner(logR)
-	for lines.Scan() {
-		var line struct {
-			Msg       string `json:"msg"`
-			Addr      string `json:"addr"`
-			AdminAddr string `json:"admin_addr"`
+	log := newLogLines()
+	serving := make(chan map[string]any, 1)
+	go func() { // keeps the log flowing until the server ends
+		lines := bufio.NewScanner(logR)
+		for lines.Scan() {
+			var line map[string]any
+			if json.Unmarshal(lines.Bytes(), &line) != nil {
+				continue
+			}
+			if line["msg"] == "serving" {
+				serving <- line
+			}
+			log.add(line)
 		}
-		if json.Unmarshal(lines.Bytes(), &line) != nil || line.Msg != "serving" {
-			continue
-		}
-		go func() { _, _ = io.Copy(io.Discard, logR) }() // keep the log flowing
-		key := regexp.MustCompile(`FINI_API_KEY=(fini_\S+)`).FindStringSubmatch(out.String())
-		if key == nil {
-			t.Fatalf("--demo printed no key: %s", out.String())
-		}
-		return running{addr: line.Addr, adminAddr: line.AdminAddr, key: key[1]}
+		close(serving)
+	}()
+	line, ok := <-serving
+	if !ok {
+		t.Fatalf("serve stopped before serving: %v", <-done)
 	}
-	t.Fatalf("serve stopped before serving: %v", <-done)
-	return running{}
+	s := running{log: log}
+	s.addr, _ = line["addr"].(string)
+	s.adminAddr, _ = line["admin_addr"].(string)
+	return s, out.String()
+}
+
+// logLines are a server's log lines, kept as they come.
+type logLines struct {
+	mu    sync.Mutex
+	lines []map[string]any
+	more  chan struct{} // closed when a line is added
+}
+
+func newLogLines() *logLines { return &logLines{more: make(chan struct{})} }
+
+func (l *logLines) add(line map[string]any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, line)
+	close(l.more)
+	l.more = make(chan struct{})
+}
+
+// wait returns the first line, from the start of the log, for which match is true, waiting
+// for more lines as they come; it fails the test after a minute without one.
+func (l *logLines) wait(t *testing.T, what string, match func(line map[string]any) bool) map[string]any {
+	t.Helper()
+	deadline := time.After(time.Minute)
+	for i := 0; ; {
+		l.mu.Lock()
+		for ; i < len(l.lines); i++ {
+			if match(l.lines[i]) {
+				l.mu.Unlock()
+				return l.lines[i]
+			}
+		}
+		more := l.more
+		l.mu.Unlock()
+		select {
+		case <-more:
+		case <-deadline:
+			t.Fatalf("no log line %s within a minute", what)
+		}
+	}
 }
 
 func get(t *testing.T, c *http.Client, url, key string) int {
@@ -174,4 +234,21 @@ func selfSignedCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+func TestRetentionVariables(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "env.db")
+	for env, flag := range map[string]string{"FINI_PURGE_AFTER": "--purge-after", "FINI_PURGE_INTERVAL": "--purge-interval", "FINI_AUDIT_RETENTION": "--audit-retention"} {
+		t.Run(env, func(t *testing.T) {
+			t.Setenv(env, "soon")
+			_, _, err := finiServer(t, db, "", "serve", "--addr", "127.0.0.1:0")
+			if err == nil || err.Error() != "$"+env+": not a valid value for "+flag {
+				t.Errorf("serve with a bad $%s: %v", env, err)
+			}
+		})
+	}
+	t.Setenv("FINI_PURGE_INTERVAL", "0s")
+	if _, _, err := finiServer(t, db, "", "serve", "--addr", "127.0.0.1:0"); err == nil {
+		t.Error("serve with a purge interval of 0 started")
+	}
 }
