@@ -8,24 +8,24 @@ import (
 	"github.com/fini-oss/conversations/server/store"
 )
 
-// requestInfo is what the deletion record keeps of a request besides its key: its id and
-// its operation. Authentication puts it on the request's context, beside the principal, so
-// that handlers (which see only the context) can name the actor of a change.
-type requestInfo struct {
-	id        string // X-Request-Id (requestid.go)
+// caller is what authentication puts on the request's context (auth.go): the principal and
+// what the deletion record keeps of the request besides its key, its id and its operation,
+// so that handlers, which see only the context, can name the actor of a change. One value,
+// so that a request allocates no more than the principal alone did.
+type caller struct {
+	Principal
+	requestID string // X-Request-Id (requestid.go)
 	operation string // operationId, as in the spec
 }
 
-type requestInfoKey struct{}
-
-func withRequestInfo(ctx context.Context, c echo.Context, op *operation) context.Context {
+func newCaller(c echo.Context, op *operation, p Principal) caller {
 	id, _ := c.Get(ctxKeyRequestID).(string)
-	return context.WithValue(ctx, requestInfoKey{}, requestInfo{id: id, operation: op.id})
+	return caller{Principal: p, requestID: id, operation: op.id}
 }
 
 // actor is who the store records as making a change: the request's key (by id and name, never
 // its secret), its request id and its operation.
-func actor(ctx context.Context, p Principal) store.Actor {
-	info, _ := ctx.Value(requestInfoKey{}).(requestInfo)
-	return store.Actor{KeyID: p.KeyID, KeyName: p.KeyName, RequestID: info.id, Operation: info.operation}
+func actor(ctx context.Context) store.Actor {
+	c, _ := ctx.Value(principalKey{}).(caller)
+	return store.Actor{KeyID: c.KeyID, KeyName: c.KeyName, RequestID: c.requestID, Operation: c.operation}
 }

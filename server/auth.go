@@ -41,12 +41,14 @@ type principalKey struct{}
 // PrincipalFrom returns the request's principal, set by authentication before any handler
 // runs; ok is false for routes that need no key.
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(Principal)
-	return p, ok
+	c, ok := ctx.Value(principalKey{}).(caller)
+	return c.Principal, ok
 }
 
-func withPrincipal(ctx context.Context, p Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
+// withCaller puts the principal on the context, with what the deletion record keeps of the
+// request (actor.go), in one value.
+func withCaller(ctx context.Context, c caller) context.Context {
+	return context.WithValue(ctx, principalKey{}, c)
 }
 
 // touchEvery bounds how often a key's last-used time is written: once a minute is precise
@@ -77,8 +79,7 @@ func (a *authenticator) check(c echo.Context, op *operation) error {
 	if !p.HasScopes(op.scopes) {
 		return errForbidden
 	}
-	ctx := withPrincipal(req.Context(), p)
-	c.SetRequest(req.WithContext(withRequestInfo(ctx, c, op)))
+	c.SetRequest(req.WithContext(withCaller(req.Context(), newCaller(c, op, p))))
 	return nil
 }
 

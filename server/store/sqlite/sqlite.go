@@ -80,7 +80,7 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		db.Close()
 		return nil, err
 	}
-	db.OnClose, db.AfterPurge = cp.stop, cp.truncate
+	db.OnClose, db.AfterPurge = cp.stop, cp.afterPurge
 	return db, nil
 }
 
@@ -95,19 +95,21 @@ const optimizeEvery = 1200
 // automatic checkpoint would run inside whichever commit crossed the threshold, and with
 // synchronous=NORMAL a checkpoint syncs the files: a request would wait for the disk. PASSIVE
 // never waits for readers or writers. Being the one place checkpoints run, it also runs the
-// TRUNCATE checkpoints that a purge asks for, which no PASSIVE one can then get in the way of.
+// checkpoints that a purge asks for (afterPurge), which no PASSIVE one can then get in the
+// way of.
 type checkpointer struct {
 	conn *sql.DB
-	// gate is the store's write gate, which a TRUNCATE checkpoint enters (see truncateNow).
+	// gate is the store's write gate, which a purge's checkpoint enters (afterPurgeNow).
 	gate      chan struct{}
 	truncates chan truncation
 	done      chan struct{}
 	stopped   chan struct{}
 }
 
-// truncation is a request for a TRUNCATE checkpoint.
+// truncation is a request for a RESTART or TRUNCATE checkpoint.
 type truncation struct {
 	ctx   context.Context
+	last  bool
 	reply chan error
 }
 
@@ -131,7 +133,7 @@ func (c *checkpointer) run() {
 		case <-c.done:
 			return
 		case req := <-c.truncates:
-			req.reply <- c.truncateNow(req.ctx)
+			req.reply <- c.afterPurgeNow(req.ctx, req.last)
 		case <-t.C:
 			// A failed checkpoint is retried on the next tick; the WAL keeps the data.
 			_, _ = c.conn.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
@@ -142,11 +144,15 @@ func (c *checkpointer) run() {
 	}
 }
 
-// truncate copies the whole WAL into the database and truncates it to zero bytes, so that
-// no old frame (an earlier image of a page: a soft-deleted row, or a purged one before its
-// secure deletion) is left in the -wal file.
-func (c *checkpointer) truncate(ctx context.Context) error {
-	req := truncation{ctx: ctx, reply: make(chan error, 1)}
+// afterPurge keeps the WAL small during a purge and erases it after: after a batch (last
+// false) it copies the WAL into the database and restarts it from its start, so that it does
+// not grow for as long as a large purge runs beside other writes (a WAL restarts only at a
+// quiet moment); after the purge (last true) it also truncates it to zero bytes, so that no
+// old frame (an earlier image of a page: a soft-deleted row, or a purged one before its
+// secure deletion) is left in the -wal file. Truncating only then matters: the file system
+// takes hundreds of milliseconds to truncate a file now and then, and writers wait for it.
+func (c *checkpointer) afterPurge(ctx context.Context, last bool) error {
+	req := truncation{ctx: ctx, last: last, reply: make(chan error, 1)}
 	select {
 	case c.truncates <- req:
 	case <-c.done:
@@ -157,25 +163,33 @@ func (c *checkpointer) truncate(ctx context.Context) error {
 	return <-req.reply
 }
 
-// truncateNow runs a TRUNCATE checkpoint inside the store's write gate. The checkpoint needs
-// the write lock: polling for it (the busy handler) against this process's writer, which
-// takes it again and again under load, can starve for seconds, while in the gate it is simply
-// the next writer in line. The gate is entered only now, once no PASSIVE checkpoint runs, so
-// that writers never wait for one. Readers of older snapshots are still waited for (the busy
-// timeout); busy means one of them outlasted it.
-func (c *checkpointer) truncateNow(ctx context.Context) error {
+// afterPurgeNow runs a RESTART (or, last, a TRUNCATE) checkpoint inside the store's write
+// gate. The checkpoint needs the write lock: polling for it (the busy handler) against this
+// process's writer, which takes it again and again under load, can starve for seconds, while
+// in the gate it is simply the next writer in line. Writers wait while it runs, so first a
+// PASSIVE checkpoint, outside the gate, copies and syncs what the WAL holds (megabytes after a
+// purge batch); the one in the gate is left the frames written since. Readers of older
+// snapshots are still waited for (the busy timeout); busy means one of them outlasted it.
+func (c *checkpointer) afterPurgeNow(ctx context.Context, last bool) error {
+	if _, err := c.conn.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+		return fmt.Errorf("sqlite: checkpoint the WAL: %w", err)
+	}
 	select {
 	case c.gate <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	defer func() { <-c.gate }()
+	mode := "RESTART"
+	if last {
+		mode = "TRUNCATE"
+	}
 	var busy, logFrames, checkpointed int
-	if err := c.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &checkpointed); err != nil {
-		return fmt.Errorf("sqlite: truncate the WAL: %w", err)
+	if err := c.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &logFrames, &checkpointed); err != nil {
+		return fmt.Errorf("sqlite: %s checkpoint: %w", mode, err)
 	}
 	if busy != 0 {
-		return fmt.Errorf("sqlite: truncate the WAL: busy after %v (%d of %d frames checkpointed)", busyTimeout, checkpointed, logFrames)
+		return fmt.Errorf("sqlite: %s checkpoint: busy after %v (%d of %d frames checkpointed)", mode, busyTimeout, checkpointed, logFrames)
 	}
 	return nil
 }

@@ -11,7 +11,7 @@ import (
 
 // PurgeDeleted implements store.Store: batch after batch, each one transaction that takes the
 // purge lock, deletes the oldest soft-deleted rows and records them (a crash mid-batch rolls
-// the whole batch back), and after each the engine erases what it still holds of them.
+// the whole batch back); after each, and after the last, the engine's AfterPurge.
 func (db *DB) PurgeDeleted(ctx context.Context, deletedBefore int64, batch int) (int64, error) {
 	if batch < 1 {
 		return 0, fmt.Errorf("purge: batch of %d rows", batch)
@@ -23,30 +23,29 @@ func (db *DB) PurgeDeleted(ctx context.Context, deletedBefore int64, batch int) 
 		if n > 0 {
 			db.eraseOwed.Store(true)
 		}
+		last := err != nil || n < batch
 		// Erasure owed by an earlier purge whose erasure failed is paid now, even if this
 		// one removed nothing.
-		err = errors.Join(err, db.erase(ctx))
-		if err != nil {
+		if err = errors.Join(err, db.erase(ctx, last)); err != nil {
 			return total, fmt.Errorf("purge deleted conversations (%d purged): %w", total, err)
 		}
-		if n < batch {
+		if last {
 			return total, nil
 		}
 	}
 }
 
-// erase runs AfterPurge if a purge removed rows since it last succeeded. Run after every
-// batch, it also keeps SQLite's WAL from growing for as long as a large purge runs beside
-// other writes (a WAL restarts from its start only at a quiet moment), and so keeps each
-// erasure short.
-func (db *DB) erase(ctx context.Context) error {
+// erase runs AfterPurge if a purge removed rows since it last fully succeeded.
+func (db *DB) erase(ctx context.Context, last bool) error {
 	if db.AfterPurge == nil || !db.eraseOwed.Load() {
 		return nil
 	}
-	if err := db.AfterPurge(ctx); err != nil {
+	if err := db.AfterPurge(ctx, last); err != nil {
 		return fmt.Errorf("erase purged rows from the files: %w", err)
 	}
-	db.eraseOwed.Store(false)
+	if last {
+		db.eraseOwed.Store(false)
+	}
 	return nil
 }
 

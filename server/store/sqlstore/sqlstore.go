@@ -53,10 +53,12 @@ type DB struct {
 	WriteGate chan struct{}
 	// OnClose, when set, runs before the pools close (SQLite stops its checkpointer).
 	OnClose func() error
-	// AfterPurge, when set, runs after a purge removed rows, to erase the bytes of the purged
-	// rows that the engine still keeps in its files (SQLite checkpoints and truncates its
-	// write-ahead log). A failure is retried after the next purge.
-	AfterPurge func(ctx context.Context) error
+	// AfterPurge, when set, runs after each purge batch that removed rows (last false) and
+	// after the purge's last batch (last true): then it must erase the bytes of the purged
+	// rows that the engine still keeps in its files (SQLite truncates its write-ahead log,
+	// which after each batch it only restarts, so that it stays small for as long as a large
+	// purge runs). A failure is retried by the next purge.
+	AfterPurge func(ctx context.Context, last bool) error
 
 	stmts     stmts
 	eraseOwed atomic.Bool
