@@ -95,12 +95,14 @@ docs-test: ## Open /docs in headless Chromium (Debian's, required): every operat
 BENCH_COUNT ?= 6
 BENCHSTAT := go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260312031701-16a31bc5fbd0
 .PHONY: bench
-bench: ## In-process benchmarks (benchstat), loopback load on SQLite and PostgreSQL, and scale to 1M; see BENCHMARKS.md
+bench: ## In-process benchmarks (benchstat), loopback load on SQLite and PostgreSQL, scale to 1M, bulk deletes during a purge; see BENCHMARKS.md
 	@mkdir -p bin/bench
 	go test -run '^$$' -bench 'BenchmarkDeleteOverhead|BenchmarkOperations' -benchmem -count $(BENCH_COUNT) ./server/ | tee bin/bench/inprocess.txt
 	$(BENCHSTAT) -col /stack bin/bench/inprocess.txt | tee bin/bench/inprocess-stat.txt
 	scripts/bench-load.sh | tee bin/bench/load.jsonl
 	go run ./cmd/fini-load scale --sizes 10000,100000,1000000 | tee bin/bench/scale.jsonl
+	go test -run '^$$' -bench BenchmarkBulkDeleteDuringPurge -benchtime 1x -count $(BENCH_COUNT) ./server/retention/ | tee bin/bench/purge.txt
+	$(BENCHSTAT) -col /purge bin/bench/purge.txt | tee bin/bench/purge-stat.txt
 
 FUZZTIME ?= 20s
 .PHONY: fuzz

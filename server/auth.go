@@ -22,7 +22,9 @@ import (
 type Principal struct {
 	WorkspaceID uuid.UUID
 	KeyID       uuid.UUID
-	Scopes      []string
+	// KeyName is the name the key was created with, for the deletion record.
+	KeyName string
+	Scopes  []string
 }
 
 // HasScopes reports whether the principal holds every one of scopes.
@@ -40,12 +42,14 @@ type principalKey struct{}
 // PrincipalFrom returns the request's principal, set by authentication before any handler
 // runs; ok is false for routes that need no key.
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(Principal)
-	return p, ok
+	c, ok := ctx.Value(principalKey{}).(caller)
+	return c.Principal, ok
 }
 
-func withPrincipal(ctx context.Context, p Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
+// withCaller puts the principal on the context, with what the deletion record keeps of the
+// request (actor.go), in one value.
+func withCaller(ctx context.Context, c caller) context.Context {
+	return context.WithValue(ctx, principalKey{}, c)
 }
 
 // touchEvery bounds how often a key's last-used time is written: once a minute is precise
@@ -92,7 +96,7 @@ func (a *authenticator) check(ctx context.Context, c echo.Context, op *operation
 		return errForbidden
 	}
 	req := c.Request()
-	c.SetRequest(req.WithContext(withPrincipal(req.Context(), p)))
+	c.SetRequest(req.WithContext(withCaller(req.Context(), newCaller(c, op, p))))
 	return nil
 }
 
@@ -116,7 +120,7 @@ func (a *authenticator) authenticate(ctx context.Context, cred credential) (Prin
 		return Principal{}, errUnauthorized
 	}
 	a.touch(ctx, k.ID)
-	return Principal{WorkspaceID: k.WorkspaceID, KeyID: k.ID, Scopes: k.Scopes}, nil
+	return Principal{WorkspaceID: k.WorkspaceID, KeyID: k.ID, KeyName: k.Name, Scopes: k.Scopes}, nil
 }
 
 func (a *authenticator) touch(ctx context.Context, id uuid.UUID) {

@@ -67,7 +67,8 @@ func bareEcho(s store.Store) http.Handler {
 		if err != nil {
 			return c.JSON(http.StatusBadRequest, map[string]any{"statusCode": 400})
 		}
-		if err := s.DeleteConversation(c.Request().Context(), k.WorkspaceID, id); err != nil {
+		actor := store.Actor{KeyID: k.ID, KeyName: k.Name, RequestID: c.Request().Header.Get("X-Request-Id"), Operation: "deleteConversation"}
+		if err := s.DeleteConversation(c.Request().Context(), k.WorkspaceID, id, actor); err != nil {
 			return err
 		}
 		return c.JSON(http.StatusOK, map[string]bool{"success": true})
@@ -192,7 +193,7 @@ func (m *memStore) APIKeyByHash(_ context.Context, hash []byte) (store.APIKey, e
 
 func (m *memStore) TouchAPIKey(context.Context, uuid.UUID, int64) error { return nil }
 
-func (m *memStore) DeleteConversation(_ context.Context, _, id uuid.UUID) error {
+func (m *memStore) DeleteConversation(_ context.Context, _, id uuid.UUID, _ store.Actor) error {
 	m.mu.Lock()
 	m.deleted[id] = true
 	m.mu.Unlock()

@@ -43,7 +43,7 @@ func (h *Handlers) DeleteConversation(ctx context.Context, req apiserver.DeleteC
 	if err != nil {
 		return nil, err
 	}
-	if err := h.store.DeleteConversation(ctx, p.WorkspaceID, req.ID); err != nil {
+	if err := h.store.DeleteConversation(ctx, p.WorkspaceID, req.ID, actor(ctx)); err != nil {
 		return nil, err
 	}
 	return apiserver.DeleteConversation200JSONResponse{Body: api.Success{Success: true}}, nil
@@ -61,7 +61,7 @@ func (h *Handlers) BulkDeleteConversations(ctx context.Context, req apiserver.Bu
 		return apiserver.BulkDeleteConversations400JSONResponse{BadRequestJSONResponse: apiserver.BadRequestJSONResponse{
 			Body: envelope(http.StatusBadRequest, duplicateMessage("ids", i, j, req.Body.IDs[j].String()))}}, nil
 	}
-	err = h.store.BulkDeleteConversations(ctx, p.WorkspaceID, req.Body.IDs)
+	err = h.store.BulkDeleteConversations(ctx, p.WorkspaceID, req.Body.IDs, actor(ctx))
 	var na *store.NotAccessibleError
 	if errors.As(err, &na) {
 		// A 406 tells the client to drop the named ids and retry: one naming none would make

@@ -20,8 +20,10 @@ type failingStore struct {
 	err error
 }
 
-func (s failingStore) DeleteConversation(context.Context, uuid.UUID, uuid.UUID) error { return s.err }
-func (s failingStore) BulkDeleteConversations(context.Context, uuid.UUID, []uuid.UUID) error {
+func (s failingStore) DeleteConversation(context.Context, uuid.UUID, uuid.UUID, store.Actor) error {
+	return s.err
+}
+func (s failingStore) BulkDeleteConversations(context.Context, uuid.UUID, []uuid.UUID, store.Actor) error {
 	return s.err
 }
 func (s failingStore) GetConversation(context.Context, uuid.UUID, uuid.UUID) (store.Conversation, error) {

@@ -15,6 +15,7 @@ import (
 	"github.com/fini-oss/conversations/openapi"
 	"github.com/fini-oss/conversations/server/apikey"
 	"github.com/fini-oss/conversations/server/importer"
+	"github.com/fini-oss/conversations/server/retention"
 	"github.com/fini-oss/conversations/server/store"
 )
 
@@ -127,6 +128,9 @@ func (a *app) keyCmd() *cobra.Command {
 	return cmd
 }
 
+// recordTime is how the deletion record's times are printed: RFC 3339 to the millisecond.
+const recordTime = "2006-01-02T15:04:05.000Z07:00"
+
 func ms(v *int64) string {
 	if v == nil {
 		return "-"
@@ -183,7 +187,7 @@ func (a *app) restoreCmd() *cobra.Command {
 	var workspace string
 	cmd := &cobra.Command{
 		Use:   "restore --workspace ID CONVERSATION_ID",
-		Short: "Undo the soft delete of a conversation",
+		Short: "Undo the soft delete of a conversation (recorded in the deletion record)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ws, err := parseUUID("--workspace", workspace)
@@ -195,9 +199,16 @@ func (a *app) restoreCmd() *cobra.Command {
 				return err
 			}
 			return a.withStore(cmd.Context(), func(s store.Store) error {
-				if err := s.RestoreConversation(cmd.Context(), ws, id); errors.Is(err, store.ErrNotFound) {
-					return fmt.Errorf("workspace %s has no deleted conversation %s (never existed, live, or purged)", ws, id)
-				} else if err != nil {
+				err := s.RestoreConversation(cmd.Context(), ws, id, store.Operator(store.OpRestore))
+				var purged *store.PurgedError
+				switch {
+				case errors.As(err, &purged):
+					return fmt.Errorf("conversation %s cannot be restored: it was purged at %s and its content is gone for good; "+
+						"its deletion record remains (fini-server audit --workspace %s --conversation %s)",
+						id, time.UnixMilli(purged.At).UTC().Format(recordTime), ws, id)
+				case errors.Is(err, store.ErrNotFound):
+					return fmt.Errorf("workspace %s has no deleted conversation %s (never existed, live, or purged longer ago than deletion records are kept)", ws, id)
+				case err != nil:
 					return err
 				}
 				fmt.Fprintf(a.stderr, "conversation %s restored\n", id)
@@ -211,17 +222,23 @@ func (a *app) restoreCmd() *cobra.Command {
 }
 
 func (a *app) purgeCmd() *cobra.Command {
-	var olderThan time.Duration
+	var olderThan duration
 	cmd := &cobra.Command{
-		Use:   "purge --older-than 720h",
+		Use:   "purge --older-than 30d",
 		Short: "Hard-delete conversations soft-deleted longer ago than --older-than; print the count",
-		Args:  cobra.NoArgs,
+		Long: `Hard-delete the conversations soft-deleted longer ago than --older-than (720h, 30d...),
+as the server's --purge-after does: in transactions of a few hundred, each conversation
+recorded in the deletion record, one process purging at a time.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if olderThan <= 0 {
-				return errors.New("--older-than must be positive, e.g. 720h")
+				return errors.New("--older-than must be positive, e.g. 30d or 720h")
 			}
 			return a.withStore(cmd.Context(), func(s store.Store) error {
-				n, err := s.PurgeDeleted(cmd.Context(), time.Now().Add(-olderThan).UnixMilli())
+				n, err := s.PurgeDeleted(cmd.Context(), time.Now().Add(-time.Duration(olderThan)).UnixMilli(), retention.Batch)
+				if errors.Is(err, store.ErrPurgeLocked) {
+					return fmt.Errorf("another process (a server's purge) is purging this database right now; %d purged here, run again later", n)
+				}
 				if err != nil {
 					return err
 				}
@@ -230,7 +247,7 @@ func (a *app) purgeCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().DurationVar(&olderThan, "older-than", 0, "retention, e.g. 720h (required)")
+	cmd.Flags().Var(&olderThan, "older-than", "retention, e.g. 30d or 720h (required)")
 	_ = cmd.MarkFlagRequired("older-than")
 	return cmd
 }

@@ -154,7 +154,9 @@ func TestFailuresNeverShowAKey(t *testing.T) {
 		{"key for a command", []string{key},
 			"fini-server: unknown command \"fini_xxxxx\" for \"fini-server\"\n"},
 		{"key for a flag's value", []string{"purge", "--older-than", key},
-			"fini-server: invalid argument \"fini_xxxxx\" for \"--older-than\" flag: time: invalid duration \"fini_xxxxx\"\n"},
+			"fini-server: invalid argument \"fini_xxxxx\" for \"--older-than\" flag: want a duration such as 720h or 90m, or whole days such as 30d\n"},
+		{"key for a time", []string{"audit", "--workspace", ws, "--since", key},
+			"fini-server: --since \"fini_xxxxx\": want an RFC 3339 time (2026-11-27T10:00:00Z) or epoch milliseconds\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/fini-oss/conversations/server"
 	"github.com/fini-oss/conversations/server/demo"
 	"github.com/fini-oss/conversations/server/logline"
+	"github.com/fini-oss/conversations/server/retention"
 	"github.com/fini-oss/conversations/server/store"
 	"github.com/fini-oss/conversations/server/store/storetrace"
 )
@@ -41,6 +43,8 @@ type serveOptions struct {
 	rateBurst       int
 	limit           server.RateLimit
 	seedDemo        bool
+	// The retention loop's: purge after (0: never), its interval, the records' retention.
+	purgeAfter, purgeInterval, auditRetention duration
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -66,7 +70,13 @@ When OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set, e
 request is traced and exported over OTLP/HTTP (the other OTEL_* variables apply too).
 
 --demo seeds an empty database with a demo workspace, a read+write key (printed once) and
-a few hundred conversations. SIGTERM and SIGINT let in-flight requests finish, then exit 0.`,
+a few hundred conversations. SIGTERM and SIGINT let in-flight requests finish, then exit 0.
+
+Every --purge-interval the server hard-deletes the conversations soft-deleted longer ago
+than --purge-after (off by default), in transactions of a few hundred, recording each in
+the deletion record, and prunes deletion records older than --audit-retention (365d by
+default; 0 keeps them for ever). Replicas on one PostgreSQL take turns: one purges at a
+time. Durations are Go's (720h, 90m) or whole days (30d).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
@@ -92,9 +102,14 @@ a few hundred conversations. SIGTERM and SIGINT let in-flight requests finish, t
 	f.StringVar(&o.validation, "response-validation", "enforce", "enforce, report or off (env FINI_RESPONSE_VALIDATION)")
 	f.StringVar(&o.rateLimit, "rate-limit", "off", "requests per API key: off, N/s or N/m (env FINI_RATE_LIMIT)")
 	f.IntVar(&o.rateBurst, "rate-burst", 0, "requests a key may send at once; default one second's worth, at least 1 (env FINI_RATE_BURST)")
+	o.purgeInterval, o.auditRetention = duration(time.Minute), duration(365*day)
+	f.Var(&o.purgeAfter, "purge-after", "hard-delete conversations soft-deleted longer ago than this, e.g. 30d; 0: never (env FINI_PURGE_AFTER)")
+	f.Var(&o.purgeInterval, "purge-interval", "how often to purge and prune (env FINI_PURGE_INTERVAL)")
+	f.Var(&o.auditRetention, "audit-retention", "how long deletion records are kept; 0: for ever (env FINI_AUDIT_RETENTION)")
 	for flag, env := range map[string]string{"addr": "FINI_ADDR", "admin-addr": "FINI_ADMIN_ADDR", "tls-cert": "FINI_TLS_CERT",
 		"tls-key": "FINI_TLS_KEY", "response-validation": "FINI_RESPONSE_VALIDATION", "rate-limit": "FINI_RATE_LIMIT",
-		"rate-burst": "FINI_RATE_BURST"} {
+		"rate-burst": "FINI_RATE_BURST", "purge-after": "FINI_PURGE_AFTER", "purge-interval": "FINI_PURGE_INTERVAL",
+		"audit-retention": "FINI_AUDIT_RETENTION"} {
 		envflag.Bind(f, flag, env)
 	}
 	f.BoolVar(&o.seedDemo, "demo", false, "seed an empty database with demo data and print a key")
@@ -132,7 +147,8 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer s.Close()
-	cfg := server.Config{Store: s, Logger: log, ResponseValidation: o.mode, RateLimit: o.limit}
+	reg := prometheus.NewRegistry()
+	cfg := server.Config{Store: s, Logger: log, ResponseValidation: o.mode, RateLimit: o.limit, Registry: reg}
 	tp, err := startTracing(ctx, log)
 	if err != nil {
 		return err
@@ -145,6 +161,11 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
+	}
+	loop, err := retention.New(retention.Config{Store: s, PurgeAfter: time.Duration(o.purgeAfter),
+		Interval: time.Duration(o.purgeInterval), AuditRetention: time.Duration(o.auditRetention), Registry: reg, Logger: log})
+	if err != nil {
+		return fmt.Errorf("--purge-interval: %w", err)
 	}
 	api := http.Handler(srv)
 	if o.adminAddr != "" {
@@ -182,6 +203,10 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 			errc <- l.hs.Serve(l.ln)
 		}()
 	}
+	stopRetention := loop.Start(ctx)
+	defer stopRetention() // deferred after the store's Close, so it runs before it
+	log.Info("retention", "purge_after", o.purgeAfter.String(), "purge_interval", o.purgeInterval.String(),
+		"audit_retention", o.auditRetention.String())
 	attrs := []any{"addr", listeners[0].ln.Addr().String(), "tls", tlsConfig != nil, "response_validation", string(o.mode),
 		"rate_limit", o.limit.String(), "tracing", tp != nil}
 	if len(listeners) > 1 {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -29,88 +28,135 @@ import (
 type running struct {
 	addr, adminAddr string
 	key             string
-	// demo is what --demo printed.
+	// demo is what serve printed on stdout (with --demo, a key and commands to try).
 	demo string
-	// serving is the line that said the server serves.
+	// serving is the line that said the server serves, as JSON.
 	serving string
-	// log is what the server logged after "serving".
-	log *syncBuffer
-	// stop does what SIGTERM does, and returns once serve has returned.
+	// log is every line the server logged, for tests to wait on.
+	log *logLines
+	// stop does what SIGTERM does, and returns once serve has returned and its log is read.
 	stop func()
 }
 
-// syncBuffer is a log destination that tests read while the server writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// startServe runs `fini-server serve --demo` with args until the test ends, and returns once
-// the server logs that it is serving (a signal, not a sleep).
+// startServe runs `fini-server serve --demo` with args over a new SQLite database until the
+// test ends, and returns once the server logs that it is serving (a signal, not a sleep).
 func startServe(t *testing.T, args ...string) running {
+	t.Helper()
+	s, out := startServeOn(t, "sqlite:"+filepath.Join(t.TempDir(), "serve.db"), append([]string{"--demo"}, args...)...)
+	key := regexp.MustCompile(`FINI_API_KEY=(fini_\S+)`).FindStringSubmatch(out)
+	if key == nil {
+		t.Fatalf("--demo printed no key: %s", out)
+	}
+	s.key, s.demo = key[1], out
+	return s
+}
+
+// startServeOn runs `fini-server --db db serve` with args until the test ends, and returns
+// once the server logs that it is serving, with what it printed on stdout by then.
+func startServeOn(t *testing.T, db string, args ...string) (running, string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logR, logW := io.Pipe()
 	var out strings.Builder
 	root := newRootCmd(&out, logW)
-	root.SetArgs(append([]string{"--db", "sqlite:" + filepath.Join(t.TempDir(), "serve.db"), "serve", "--demo",
-		"--addr", "127.0.0.1:0"}, args...))
+	root.SetArgs(append([]string{"--db", db, "serve", "--addr", "127.0.0.1:0"}, args...))
 	done := make(chan error, 1)
 	go func() {
 		err := root.ExecuteContext(ctx)
 		logW.Close()
 		done <- err
 	}()
-	log, copied := &syncBuffer{}, make(chan struct{})
+	log := newLogLines()
+	serving, read := make(chan map[string]any, 1), make(chan struct{})
 	var once sync.Once
-	var serving bool
 	stop := func() {
 		once.Do(func() {
 			cancel()
 			if err := <-done; err != nil {
 				t.Errorf("serve ended with %v", err)
 			}
-			if serving {
-				<-copied // the log's last lines
-			}
+			<-read // the log's last lines
 		})
 	}
 	t.Cleanup(stop)
-	lines := bufio.NewScanner(logR)
-	for lines.Scan() {
-		var line struct {
-			Msg       string `json:"msg"`
-			Addr      string `json:"addr"`
-			AdminAddr string `json:"admin_addr"`
+	go func() { // keeps the log flowing until the server ends
+		defer close(read)
+		lines := bufio.NewScanner(logR)
+		for lines.Scan() {
+			var line map[string]any
+			if json.Unmarshal(lines.Bytes(), &line) != nil {
+				continue
+			}
+			if line["msg"] == "serving" {
+				serving <- line
+			}
+			log.add(line)
 		}
-		if json.Unmarshal(lines.Bytes(), &line) != nil || line.Msg != "serving" {
-			continue
-		}
-		serving = true
-		go func() { // keep the log flowing
-			_, _ = io.Copy(log, logR)
-			close(copied)
-		}()
-		key := regexp.MustCompile(`FINI_API_KEY=(fini_\S+)`).FindStringSubmatch(out.String())
-		if key == nil {
-			t.Fatalf("--demo printed no key: %s", out.String())
-		}
-		return running{addr: line.Addr, adminAddr: line.AdminAddr, key: key[1], demo: out.String(), serving: lines.Text(), log: log, stop: stop}
+		close(serving)
+	}()
+	line, ok := <-serving
+	if !ok {
+		t.Fatalf("serve stopped before serving: %v", <-done)
 	}
-	t.Fatalf("serve stopped before serving: %v", <-done)
-	return running{}
+	s := running{log: log, stop: stop}
+	servingLine, _ := json.Marshal(line)
+	s.serving = string(servingLine)
+	s.addr, _ = line["addr"].(string)
+	s.adminAddr, _ = line["admin_addr"].(string)
+	return s, out.String()
+}
+
+// logLines are a server's log lines, kept as they come.
+type logLines struct {
+	mu    sync.Mutex
+	lines []map[string]any
+	more  chan struct{} // closed when a line is added
+}
+
+func newLogLines() *logLines { return &logLines{more: make(chan struct{})} }
+
+func (l *logLines) add(line map[string]any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, line)
+	close(l.more)
+	l.more = make(chan struct{})
+}
+
+// String is the log, a JSON line a line.
+func (l *logLines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var b strings.Builder
+	for _, line := range l.lines {
+		j, _ := json.Marshal(line)
+		b.Write(j)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// wait returns the first line, from the start of the log, for which match is true, waiting
+// for more lines as they come; it fails the test after a minute without one.
+func (l *logLines) wait(t *testing.T, what string, match func(line map[string]any) bool) map[string]any {
+	t.Helper()
+	deadline := time.After(time.Minute)
+	for i := 0; ; {
+		l.mu.Lock()
+		for ; i < len(l.lines); i++ {
+			if match(l.lines[i]) {
+				l.mu.Unlock()
+				return l.lines[i]
+			}
+		}
+		more := l.more
+		l.mu.Unlock()
+		select {
+		case <-more:
+		case <-deadline:
+			t.Fatalf("no log line %s within a minute", what)
+		}
+	}
 }
 
 func get(t *testing.T, c *http.Client, url, key string) int {

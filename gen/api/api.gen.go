@@ -367,6 +367,21 @@ type ClientInterface interface {
 	// drop the named ids and retry. (Fini deletes the matching ids and then answers 406.) The
 	// 406 body also lists the inaccessible ids in `ids`, in request order.
 	//
+	// Deletion record (this server): in the same transaction as the delete, one record per
+	// conversation deleted is appended to the workspace's deletion record: the time, the
+	// workspace, the conversation id, the API key's id and name, the request id
+	// (`X-Request-Id`) and the operation (`bulkDeleteConversations`). A refused bulk (406)
+	// records nothing. The record holds no conversation content and no key secret; it
+	// outlives the conversation and is kept for the server's audit retention (365 days unless
+	// the operator sets another).
+	//
+	// When deleted content is gone for good (this server): the conversations are soft-deleted
+	// (restorable by an operator) until the server purges them, once the operator's retention
+	// (`--purge-after`; off by default, when they are kept until purged by hand) and at most
+	// one purge interval have passed. On SQLite the purge overwrites the freed bytes and
+	// empties the write-ahead log at once; on PostgreSQL the bytes stay in the table's files
+	// until VACUUM reclaims them, and in WAL segments, replicas and backups until those rotate.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with DELETE /v2/hc-interactions/public (the `BulkDeleteConversations` operationId).
@@ -383,6 +398,21 @@ type ClientInterface interface {
 	// workspace, the answer is 406 naming those ids and nothing was deleted, so the client can
 	// drop the named ids and retry. (Fini deletes the matching ids and then answers 406.) The
 	// 406 body also lists the inaccessible ids in `ids`, in request order.
+	//
+	// Deletion record (this server): in the same transaction as the delete, one record per
+	// conversation deleted is appended to the workspace's deletion record: the time, the
+	// workspace, the conversation id, the API key's id and name, the request id
+	// (`X-Request-Id`) and the operation (`bulkDeleteConversations`). A refused bulk (406)
+	// records nothing. The record holds no conversation content and no key secret; it
+	// outlives the conversation and is kept for the server's audit retention (365 days unless
+	// the operator sets another).
+	//
+	// When deleted content is gone for good (this server): the conversations are soft-deleted
+	// (restorable by an operator) until the server purges them, once the operator's retention
+	// (`--purge-after`; off by default, when they are kept until purged by hand) and at most
+	// one purge interval have passed. On SQLite the purge overwrites the freed bytes and
+	// empties the write-ahead log at once; on PostgreSQL the bytes stay in the table's files
+	// until VACUUM reclaims them, and in WAL segments, replicas and backups until those rotate.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -431,6 +461,21 @@ type ClientInterface interface {
 	//
 	// Differences from Fini: an id that is not a UUID answers 400.
 	//
+	// Deletion record (this server): when the id named a live conversation of the workspace,
+	// a record is appended to the workspace's deletion record in the same transaction as the
+	// delete: the time, the workspace, the conversation id, the API key's id and name, the
+	// request id (`X-Request-Id`) and the operation (`deleteConversation`). A delete that
+	// deletes nothing records nothing. The record holds no conversation content and no key
+	// secret; it outlives the conversation and is kept for the server's audit retention (365
+	// days unless the operator sets another).
+	//
+	// When deleted content is gone for good (this server): the conversation is soft-deleted
+	// (restorable by an operator) until the server purges it, once the operator's retention
+	// (`--purge-after`; off by default, when it is kept until purged by hand) and at most one
+	// purge interval have passed. On SQLite the purge overwrites the freed bytes and empties
+	// the write-ahead log at once; on PostgreSQL the bytes stay in the table's files until
+	// VACUUM reclaims them, and in WAL segments, replicas and backups until those rotate.
+	//
 	// Corresponds with DELETE /v2/hc-interactions/{id}/public (the `DeleteConversation` operationId).
 	DeleteConversation(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -460,6 +505,21 @@ type ClientInterface interface {
 // drop the named ids and retry. (Fini deletes the matching ids and then answers 406.) The
 // 406 body also lists the inaccessible ids in `ids`, in request order.
 //
+// Deletion record (this server): in the same transaction as the delete, one record per
+// conversation deleted is appended to the workspace's deletion record: the time, the
+// workspace, the conversation id, the API key's id and name, the request id
+// (`X-Request-Id`) and the operation (`bulkDeleteConversations`). A refused bulk (406)
+// records nothing. The record holds no conversation content and no key secret; it
+// outlives the conversation and is kept for the server's audit retention (365 days unless
+// the operator sets another).
+//
+// When deleted content is gone for good (this server): the conversations are soft-deleted
+// (restorable by an operator) until the server purges them, once the operator's retention
+// (`--purge-after`; off by default, when they are kept until purged by hand) and at most
+// one purge interval have passed. On SQLite the purge overwrites the freed bytes and
+// empties the write-ahead log at once; on PostgreSQL the bytes stay in the table's files
+// until VACUUM reclaims them, and in WAL segments, replicas and backups until those rotate.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with DELETE /v2/hc-interactions/public (the `BulkDeleteConversations` operationId).
@@ -486,6 +546,21 @@ func (c *Client) BulkDeleteConversationsWithBody(ctx context.Context, contentTyp
 // workspace, the answer is 406 naming those ids and nothing was deleted, so the client can
 // drop the named ids and retry. (Fini deletes the matching ids and then answers 406.) The
 // 406 body also lists the inaccessible ids in `ids`, in request order.
+//
+// Deletion record (this server): in the same transaction as the delete, one record per
+// conversation deleted is appended to the workspace's deletion record: the time, the
+// workspace, the conversation id, the API key's id and name, the request id
+// (`X-Request-Id`) and the operation (`bulkDeleteConversations`). A refused bulk (406)
+// records nothing. The record holds no conversation content and no key secret; it
+// outlives the conversation and is kept for the server's audit retention (365 days unless
+// the operator sets another).
+//
+// When deleted content is gone for good (this server): the conversations are soft-deleted
+// (restorable by an operator) until the server purges them, once the operator's retention
+// (`--purge-after`; off by default, when they are kept until purged by hand) and at most
+// one purge interval have passed. On SQLite the purge overwrites the freed bytes and
+// empties the write-ahead log at once; on PostgreSQL the bytes stay in the table's files
+// until VACUUM reclaims them, and in WAL segments, replicas and backups until those rotate.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -553,6 +628,21 @@ func (c *Client) ListConversations(ctx context.Context, params *ListConversation
 // Requires the `write` scope.
 //
 // Differences from Fini: an id that is not a UUID answers 400.
+//
+// Deletion record (this server): when the id named a live conversation of the workspace,
+// a record is appended to the workspace's deletion record in the same transaction as the
+// delete: the time, the workspace, the conversation id, the API key's id and name, the
+// request id (`X-Request-Id`) and the operation (`deleteConversation`). A delete that
+// deletes nothing records nothing. The record holds no conversation content and no key
+// secret; it outlives the conversation and is kept for the server's audit retention (365
+// days unless the operator sets another).
+//
+// When deleted content is gone for good (this server): the conversation is soft-deleted
+// (restorable by an operator) until the server purges it, once the operator's retention
+// (`--purge-after`; off by default, when it is kept until purged by hand) and at most one
+// purge interval have passed. On SQLite the purge overwrites the freed bytes and empties
+// the write-ahead log at once; on PostgreSQL the bytes stay in the table's files until
+// VACUUM reclaims them, and in WAL segments, replicas and backups until those rotate.
 //
 // Corresponds with DELETE /v2/hc-interactions/{id}/public (the `DeleteConversation` operationId).
 func (c *Client) DeleteConversation(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -892,6 +982,21 @@ type ClientWithResponsesInterface interface {
 	// drop the named ids and retry. (Fini deletes the matching ids and then answers 406.) The
 	// 406 body also lists the inaccessible ids in `ids`, in request order.
 	//
+	// Deletion record (this server): in the same transaction as the delete, one record per
+	// conversation deleted is appended to the workspace's deletion record: the time, the
+	// workspace, the conversation id, the API key's id and name, the request id
+	// (`X-Request-Id`) and the operation (`bulkDeleteConversations`). A refused bulk (406)
+	// records nothing. The record holds no conversation content and no key secret; it
+	// outlives the conversation and is kept for the server's audit retention (365 days unless
+	// the operator sets another).
+	//
+	// When deleted content is gone for good (this server): the conversations are soft-deleted
+	// (restorable by an operator) until the server purges them, once the operator's retention
+	// (`--purge-after`; off by default, when they are kept until purged by hand) and at most
+	// one purge interval have passed. On SQLite the purge overwrites the freed bytes and
+	// empties the write-ahead log at once; on PostgreSQL the bytes stay in the table's files
+	// until VACUUM reclaims them, and in WAL segments, replicas and backups until those rotate.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /v2/hc-interactions/public (the `BulkDeleteConversations` operationId).
@@ -908,6 +1013,21 @@ type ClientWithResponsesInterface interface {
 	// workspace, the answer is 406 naming those ids and nothing was deleted, so the client can
 	// drop the named ids and retry. (Fini deletes the matching ids and then answers 406.) The
 	// 406 body also lists the inaccessible ids in `ids`, in request order.
+	//
+	// Deletion record (this server): in the same transaction as the delete, one record per
+	// conversation deleted is appended to the workspace's deletion record: the time, the
+	// workspace, the conversation id, the API key's id and name, the request id
+	// (`X-Request-Id`) and the operation (`bulkDeleteConversations`). A refused bulk (406)
+	// records nothing. The record holds no conversation content and no key secret; it
+	// outlives the conversation and is kept for the server's audit retention (365 days unless
+	// the operator sets another).
+	//
+	// When deleted content is gone for good (this server): the conversations are soft-deleted
+	// (restorable by an operator) until the server purges them, once the operator's retention
+	// (`--purge-after`; off by default, when they are kept until purged by hand) and at most
+	// one purge interval have passed. On SQLite the purge overwrites the freed bytes and
+	// empties the write-ahead log at once; on PostgreSQL the bytes stay in the table's files
+	// until VACUUM reclaims them, and in WAL segments, replicas and backups until those rotate.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -957,6 +1077,21 @@ type ClientWithResponsesInterface interface {
 	// Requires the `write` scope.
 	//
 	// Differences from Fini: an id that is not a UUID answers 400.
+	//
+	// Deletion record (this server): when the id named a live conversation of the workspace,
+	// a record is appended to the workspace's deletion record in the same transaction as the
+	// delete: the time, the workspace, the conversation id, the API key's id and name, the
+	// request id (`X-Request-Id`) and the operation (`deleteConversation`). A delete that
+	// deletes nothing records nothing. The record holds no conversation content and no key
+	// secret; it outlives the conversation and is kept for the server's audit retention (365
+	// days unless the operator sets another).
+	//
+	// When deleted content is gone for good (this server): the conversation is soft-deleted
+	// (restorable by an operator) until the server purges it, once the operator's retention
+	// (`--purge-after`; off by default, when it is kept until purged by hand) and at most one
+	// purge interval have passed. On SQLite the purge overwrites the freed bytes and empties
+	// the write-ahead log at once; on PostgreSQL the bytes stay in the table's files until
+	// VACUUM reclaims them, and in WAL segments, replicas and backups until those rotate.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1683,6 +1818,21 @@ func (r GetConversationResponse) ContentType() string {
 // drop the named ids and retry. (Fini deletes the matching ids and then answers 406.) The
 // 406 body also lists the inaccessible ids in `ids`, in request order.
 //
+// Deletion record (this server): in the same transaction as the delete, one record per
+// conversation deleted is appended to the workspace's deletion record: the time, the
+// workspace, the conversation id, the API key's id and name, the request id
+// (`X-Request-Id`) and the operation (`bulkDeleteConversations`). A refused bulk (406)
+// records nothing. The record holds no conversation content and no key secret; it
+// outlives the conversation and is kept for the server's audit retention (365 days unless
+// the operator sets another).
+//
+// When deleted content is gone for good (this server): the conversations are soft-deleted
+// (restorable by an operator) until the server purges them, once the operator's retention
+// (`--purge-after`; off by default, when they are kept until purged by hand) and at most
+// one purge interval have passed. On SQLite the purge overwrites the freed bytes and
+// empties the write-ahead log at once; on PostgreSQL the bytes stay in the table's files
+// until VACUUM reclaims them, and in WAL segments, replicas and backups until those rotate.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /v2/hc-interactions/public (the `BulkDeleteConversations` operationId).
@@ -1705,6 +1855,21 @@ func (c *ClientWithResponses) BulkDeleteConversationsWithBodyWithResponse(ctx co
 // workspace, the answer is 406 naming those ids and nothing was deleted, so the client can
 // drop the named ids and retry. (Fini deletes the matching ids and then answers 406.) The
 // 406 body also lists the inaccessible ids in `ids`, in request order.
+//
+// Deletion record (this server): in the same transaction as the delete, one record per
+// conversation deleted is appended to the workspace's deletion record: the time, the
+// workspace, the conversation id, the API key's id and name, the request id
+// (`X-Request-Id`) and the operation (`bulkDeleteConversations`). A refused bulk (406)
+// records nothing. The record holds no conversation content and no key secret; it
+// outlives the conversation and is kept for the server's audit retention (365 days unless
+// the operator sets another).
+//
+// When deleted content is gone for good (this server): the conversations are soft-deleted
+// (restorable by an operator) until the server purges them, once the operator's retention
+// (`--purge-after`; off by default, when they are kept until purged by hand) and at most
+// one purge interval have passed. On SQLite the purge overwrites the freed bytes and
+// empties the write-ahead log at once; on PostgreSQL the bytes stay in the table's files
+// until VACUUM reclaims them, and in WAL segments, replicas and backups until those rotate.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -1766,6 +1931,21 @@ func (c *ClientWithResponses) ListConversationsWithResponse(ctx context.Context,
 // Requires the `write` scope.
 //
 // Differences from Fini: an id that is not a UUID answers 400.
+//
+// Deletion record (this server): when the id named a live conversation of the workspace,
+// a record is appended to the workspace's deletion record in the same transaction as the
+// delete: the time, the workspace, the conversation id, the API key's id and name, the
+// request id (`X-Request-Id`) and the operation (`deleteConversation`). A delete that
+// deletes nothing records nothing. The record holds no conversation content and no key
+// secret; it outlives the conversation and is kept for the server's audit retention (365
+// days unless the operator sets another).
+//
+// When deleted content is gone for good (this server): the conversation is soft-deleted
+// (restorable by an operator) until the server purges it, once the operator's retention
+// (`--purge-after`; off by default, when it is kept until purged by hand) and at most one
+// purge interval have passed. On SQLite the purge overwrites the freed bytes and empties
+// the write-ahead log at once; on PostgreSQL the bytes stay in the table's files until
+// VACUUM reclaims them, and in WAL segments, replicas and backups until those rotate.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"iter"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -23,7 +24,23 @@ var (
 	ErrConflict = errors.New("already exists")
 	// ErrUnavailable means the database could not be reached; the call may succeed later.
 	ErrUnavailable = errors.New("database unavailable")
+	// ErrPurgeLocked means another process holds the purge lock: it is purging right now.
+	ErrPurgeLocked = errors.New("another process is purging")
 )
+
+// PurgedError is returned by RestoreConversation for a conversation that was purged: its
+// content is gone for good. Only the deletion record remains, until the record's retention.
+type PurgedError struct {
+	ID uuid.UUID
+	// At is when the purge removed it, in epoch milliseconds.
+	At int64
+}
+
+// Error says that the conversation is gone for good, and since when.
+func (e *PurgedError) Error() string {
+	return fmt.Sprintf("conversation %s was purged at %s: its content is gone for good",
+		e.ID, time.UnixMilli(e.At).UTC().Format(time.RFC3339))
+}
 
 // NotAccessibleError is returned by BulkDeleteConversations when some ids are missing,
 // already deleted or belong to another workspace. Nothing was deleted.
@@ -124,16 +141,64 @@ type APIKey struct {
 	LastUsedAt  *int64
 }
 
+// Operations of the deletion record made outside the API; the API's own are its operationIds
+// (deleteConversation, bulkDeleteConversations).
+const (
+	// OpRestore is `fini-server restore` undoing a soft delete.
+	OpRestore = "restore"
+	// OpPurge is the purge (the server's loop or `fini-server purge`) removing a
+	// conversation for good.
+	OpPurge = "purge"
+)
+
+// Actor is who made a change that the deletion record keeps: an API request (its key and
+// request id) or an operator's command. It holds no secret.
+type Actor struct {
+	// KeyID and KeyName are the API key that made the request; uuid.Nil and "" for an operator.
+	KeyID   uuid.UUID
+	KeyName string
+	// RequestID is the request's X-Request-Id; empty outside the API.
+	RequestID string
+	// Operation is the API's operationId, or OpRestore or OpPurge.
+	Operation string
+}
+
+// Operator is the actor of an operator's command or of the purge, doing operation.
+func Operator(operation string) Actor { return Actor{Operation: operation} }
+
+// AuditRecord is one entry of the deletion record: a conversation deleted, restored or
+// purged. It holds no conversation content; it outlives the conversation (a purge keeps it)
+// until the record's own retention prunes it.
+type AuditRecord struct {
+	// At is when the change was made, in epoch milliseconds.
+	At             int64
+	WorkspaceID    uuid.UUID
+	ConversationID uuid.UUID
+	Actor
+}
+
+// AuditQuery selects a workspace's records.
+type AuditQuery struct {
+	WorkspaceID uuid.UUID
+	// ConversationID and KeyID, when set, keep only that conversation's or key's records.
+	ConversationID, KeyID *uuid.UUID
+	// Since (inclusive) and Until (exclusive) bound At, in epoch milliseconds.
+	Since, Until int64
+}
+
 // Store keeps workspaces, keys and conversations. Every conversation method acts only on the
 // given workspace's data. Implementations are safe for concurrent use, also by several
 // processes sharing one database.
 type Store interface {
-	// DeleteConversation soft-deletes a live conversation. It returns nil whether or not the
-	// id named a live conversation of the workspace: delete is idempotent.
-	DeleteConversation(ctx context.Context, workspaceID, id uuid.UUID) error
-	// BulkDeleteConversations soft-deletes all the ids or none: if any is not a live
-	// conversation of the workspace it returns *NotAccessibleError and deletes nothing.
-	BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID, ids []uuid.UUID) error
+	// DeleteConversation soft-deletes a live conversation and, in the same transaction,
+	// appends its deletion record by actor. It returns nil whether or not the id named a live
+	// conversation of the workspace (delete is idempotent); when it did not, nothing is
+	// recorded.
+	DeleteConversation(ctx context.Context, workspaceID, id uuid.UUID, actor Actor) error
+	// BulkDeleteConversations soft-deletes all the ids or none, and in the same transaction
+	// appends one deletion record by actor per id: if any is not a live conversation of the
+	// workspace it returns *NotAccessibleError, and deletes and records nothing.
+	BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID, ids []uuid.UUID, actor Actor) error
 	// GetConversation returns a live conversation, or ErrNotFound.
 	GetConversation(ctx context.Context, workspaceID, id uuid.UUID) (Conversation, error)
 	// ListConversations returns one page, or ErrCursorNotFound when the cursor names no
@@ -143,12 +208,28 @@ type Store interface {
 	// when cs yields an error, nothing is stored and that error is returned; ErrConflict when
 	// an id exists. cs is consumed as the rows are written, so it may stream.
 	ImportConversations(ctx context.Context, cs iter.Seq2[Conversation, error]) error
-	// RestoreConversation undoes a soft delete; ErrNotFound when no deleted conversation of
-	// the workspace has that id.
-	RestoreConversation(ctx context.Context, workspaceID, id uuid.UUID) error
-	// PurgeDeleted hard-deletes conversations soft-deleted before the given epoch millisecond
-	// and returns how many.
-	PurgeDeleted(ctx context.Context, deletedBefore int64) (int64, error)
+	// RestoreConversation undoes a soft delete and records it by actor, in one transaction;
+	// *PurgedError when the conversation was purged (and its record is still kept),
+	// ErrNotFound when no deleted conversation of the workspace has that id.
+	RestoreConversation(ctx context.Context, workspaceID, id uuid.UUID, actor Actor) error
+	// PurgeDeleted hard-deletes the conversations soft-deleted before the given epoch
+	// millisecond, oldest first, in transactions of at most batch rows, each of which also
+	// appends an OpPurge record per conversation it removes; it returns how many. Only one
+	// process purges at a time: a batch that finds another holding the purge lock ends the
+	// call with ErrPurgeLocked (and the count so far). A batch interrupted by a crash rolls
+	// back whole. When rows were removed the engine also erases the freed bytes it still
+	// holds (SQLite truncates its write-ahead log).
+	PurgeDeleted(ctx context.Context, deletedBefore int64, batch int) (int64, error)
+	// OldestDeleted returns when the oldest soft-deleted conversation still stored was
+	// deleted, in epoch milliseconds; ok is false when there is none.
+	OldestDeleted(ctx context.Context) (at int64, ok bool, err error)
+	// AuditRecords yields a workspace's deletion records matching q, oldest first. It reads
+	// them a page at a time, so any number of records takes bounded memory; an error ends
+	// the sequence.
+	AuditRecords(ctx context.Context, q AuditQuery) iter.Seq2[AuditRecord, error]
+	// PruneAuditRecords removes the records made before the given epoch millisecond, in
+	// transactions of at most batch rows, and returns how many.
+	PruneAuditRecords(ctx context.Context, before int64, batch int) (int64, error)
 	// CountConversations counts a workspace's live conversations.
 	CountConversations(ctx context.Context, workspaceID uuid.UUID) (int64, error)
 

@@ -72,6 +72,12 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return sqlstore.Migrate(ctx, db, goose.DialectPostgres, migrations, "migrations", goose.WithSessionLocker(locker))
 }
 
+// purgeLock is the advisory lock that one purge batch at a time holds, across replicas: the
+// pair (an arbitrary constant, the schema's name hashed), so that deployments in different
+// schemas of one database purge independently. Pairs of int4 never conflict with goose's
+// single-bigint migration lock.
+const purgeLock = `pg_try_advisory_xact_lock(1718185577, hashtext(current_schema()))`
+
 // Dialect is PostgreSQL's: `$n` placeholders, row locks for bulk deletes, and SQLSTATE codes
 // rather than messages to classify errors.
 var Dialect = sqlstore.Dialect{
@@ -81,6 +87,9 @@ var Dialect = sqlstore.Dialect{
 	// pgx prepares and caches each query on each connection (QueryExecModeCacheStatement).
 	CachesStatements: true,
 	Copy:             copyRows,
+	// A transaction-scoped advisory lock: released by the batch's commit or rollback, and by
+	// the server when a replica dies mid-batch, so no replica can hold it for ever.
+	PurgeLock: `SELECT ` + purgeLock,
 	Retryable: func(err error) bool {
 		var e *pgconn.PgError
 		return errors.As(err, &e) && (e.Code == "40P01" || e.Code == "40001")

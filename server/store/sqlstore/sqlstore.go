@@ -11,6 +11,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -37,6 +38,11 @@ type Dialect struct {
 	// bulk path (PostgreSQL's COPY); without it, imports use multi-row INSERTs.
 	// The rows stream: a row error aborts the COPY, which then stores nothing.
 	Copy func(ctx context.Context, db *sql.DB, table string, columns []string, rows iter.Seq2[[]any, error]) error
+	// PurgeLock, when set, is the query of one boolean that each purge batch runs first in its
+	// transaction: true when the batch holds the purge lock until it ends, false when another
+	// process holds it. Empty where a write transaction already excludes every other writer
+	// (SQLite).
+	PurgeLock string
 }
 
 // DB is a store.Store over database/sql. Reads go to Read and writes to Write, which may be
@@ -52,8 +58,15 @@ type DB struct {
 	WriteGate chan struct{}
 	// OnClose, when set, runs before the pools close (SQLite stops its checkpointer).
 	OnClose func() error
+	// AfterPurge, when set, runs after each purge batch that removed rows (last false) and
+	// after the purge's last batch (last true): then it must erase the bytes of the purged
+	// rows that the engine still keeps in its files (SQLite truncates its write-ahead log,
+	// which after each batch it only restarts, so that it stays small for as long as a large
+	// purge runs). A failure is retried by the next purge.
+	AfterPurge func(ctx context.Context, last bool) error
 
-	stmts stmts
+	stmts     stmts
+	eraseOwed atomic.Bool
 }
 
 var _ store.Store = (*DB)(nil)
@@ -109,6 +122,7 @@ func (db *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	defer leave()
+	db.preparePending(ctx)
 	tx, err := db.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return db.classify(fmt.Errorf("begin: %w", err))
@@ -123,20 +137,29 @@ func (db *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
-// DeleteConversation implements store.Store.
-func (db *DB) DeleteConversation(ctx context.Context, workspaceID, id uuid.UUID) error {
-	_, err := db.exec(ctx,
-		`UPDATE conversations SET deleted_at = ? WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`,
-		db.now(), id.String(), workspaceID.String())
+// DeleteConversation implements store.Store: the update returns the row it deleted, if any,
+// and exactly that row's record is appended in the same transaction.
+func (db *DB) DeleteConversation(ctx context.Context, workspaceID, id uuid.UUID, actor store.Actor) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		now := db.now()
+		deleted, err := db.txChanged(ctx, tx,
+			`UPDATE conversations SET deleted_at = ? WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL `+returningChanged,
+			now, id.String(), workspaceID.String())
+		if err != nil {
+			return err
+		}
+		return db.appendRecords(ctx, tx, now, actor, deleted)
+	})
 	if err != nil {
-		return db.classify(fmt.Errorf("delete conversation %s: %w", id, err))
+		return fmt.Errorf("delete conversation %s: %w", id, err)
 	}
 	return nil
 }
 
 // BulkDeleteConversations implements store.Store: lock the live rows in id order (so that
-// concurrent bulks over overlapping ids cannot deadlock), compare, then delete or roll back.
-func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID, ids []uuid.UUID) error {
+// concurrent bulks over overlapping ids cannot deadlock), compare, then delete and record, or
+// roll back.
+func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID, ids []uuid.UUID, actor store.Actor) error {
 	// A repeated id would make the row count disagree with the request with no id to name.
 	seen := make(map[uuid.UUID]bool, len(ids))
 	for _, id := range ids {
@@ -154,7 +177,8 @@ func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID
 	if missing := notIn(ids, live); len(missing) > 0 {
 		return fmt.Errorf("bulk delete %d conversations: %w", len(ids), &store.NotAccessibleError{IDs: missing})
 	}
-	update := `UPDATE conversations SET deleted_at = ? WHERE workspace_id = ? AND deleted_at IS NULL AND id IN ` + inPlaceholders(len(ids))
+	update := `UPDATE conversations SET deleted_at = ? WHERE workspace_id = ? AND deleted_at IS NULL AND id IN ` +
+		inPlaceholders(len(ids)) + ` ` + returningChanged
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		inTx := func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 			return db.txQuery(ctx, tx, q, args...)
@@ -166,19 +190,15 @@ func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID
 		if missing := notIn(ids, live); len(missing) > 0 {
 			return &store.NotAccessibleError{IDs: missing}
 		}
-		args := append([]any{db.now(), workspaceID.String()}, idArgs(ids)...)
-		res, err := db.txExec(ctx, tx, update, args...)
+		now := db.now()
+		deleted, err := db.txChanged(ctx, tx, update, append([]any{now, workspaceID.String()}, idArgs(ids)...)...)
 		if err != nil {
-			return db.classify(fmt.Errorf("delete conversations: %w", err))
+			return err
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("delete conversations: %w", err)
+		if len(deleted) != len(ids) {
+			return fmt.Errorf("delete conversations: %d rows changed, want %d", len(deleted), len(ids))
 		}
-		if n != int64(len(ids)) {
-			return fmt.Errorf("delete conversations: %d rows changed, want %d", n, len(ids))
-		}
-		return nil
+		return db.appendRecords(ctx, tx, now, actor, deleted)
 	})
 	if err != nil {
 		return fmt.Errorf("bulk delete %d conversations: %w", len(ids), err)
@@ -416,33 +436,42 @@ func (db *DB) exists(ctx context.Context, q store.ListQuery, c store.Conversatio
 	return true, nil
 }
 
-// RestoreConversation implements store.Store.
-func (db *DB) RestoreConversation(ctx context.Context, workspaceID, id uuid.UUID) error {
-	res, err := db.exec(ctx,
-		`UPDATE conversations SET deleted_at = NULL WHERE id = ? AND workspace_id = ? AND deleted_at IS NOT NULL`,
-		id.String(), workspaceID.String())
+// RestoreConversation implements store.Store. When nothing was restored, a purge record of
+// the id, for a conversation no longer stored, tells a purge from an id never deleted.
+func (db *DB) RestoreConversation(ctx context.Context, workspaceID, id uuid.UUID, actor store.Actor) error {
+	var restored []changed
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		now := db.now()
+		var err error
+		restored, err = db.txChanged(ctx, tx,
+			`UPDATE conversations SET deleted_at = NULL WHERE id = ? AND workspace_id = ? AND deleted_at IS NOT NULL `+returningChanged,
+			id.String(), workspaceID.String())
+		if err != nil {
+			return err
+		}
+		return db.appendRecords(ctx, tx, now, actor, restored)
+	})
 	if err != nil {
-		return db.classify(fmt.Errorf("restore conversation %s: %w", id, err))
-	}
-	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("restore conversation %s: %w", id, err)
-	} else if n == 0 {
+	}
+	if len(restored) > 0 {
+		return nil
+	}
+	var at int64
+	row, err := db.queryRow(ctx, `SELECT recorded_at FROM audit_records WHERE conversation_id = ? AND workspace_id = ?
+		AND operation = ? AND NOT EXISTS (SELECT 1 FROM conversations WHERE workspace_id = ? AND id = ?)
+		ORDER BY recorded_at DESC LIMIT 1`,
+		id.String(), workspaceID.String(), store.OpPurge, workspaceID.String(), id.String())
+	if err == nil {
+		err = row.Scan(&at)
+	}
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("restore conversation %s: %w", id, store.ErrNotFound)
+	case err != nil:
+		return db.classify(fmt.Errorf("restore conversation %s: look for its purge: %w", id, err))
 	}
-	return nil
-}
-
-// PurgeDeleted implements store.Store.
-func (db *DB) PurgeDeleted(ctx context.Context, deletedBefore int64) (int64, error) {
-	res, err := db.exec(ctx, `DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at < ?`, deletedBefore)
-	if err != nil {
-		return 0, db.classify(fmt.Errorf("purge deleted conversations: %w", err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("purge deleted conversations: %w", err)
-	}
-	return n, nil
+	return &store.PurgedError{ID: id, At: at}
 }
 
 // CountConversations implements store.Store.

@@ -13,12 +13,15 @@ import (
 // the write gate, or in a transaction that entered it) and prepare each query once where the
 // driver does not: modernc's SQLite prepares anew at every call, while pgx keeps a statement
 // cache of its own on each connection, so with it nothing is prepared here (never cached
-// twice).
+// twice). Transactions reuse the statements prepared on the writer connection (txStmt).
 
 // stmts caches prepared statements by pool and query text. Our queries are a small, fixed
 // family (the variable parts are placeholder counts bounded by the spec), so it stays small.
 type stmts struct {
 	m sync.Map // stmtKey -> *sql.Stmt
+	// pending are the queries that transactions ran unprepared, to prepare on the write
+	// pool before the next transaction begins.
+	pending sync.Map // query -> struct{}
 }
 
 type stmtKey struct {
@@ -98,16 +101,50 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) (*sql.Row
 	return st.QueryRowContext(ctx, args...), nil
 }
 
-// txExec runs a write in tx, a transaction of inTx. Statements in a transaction are not
-// prepared on the pool: the transaction holds SQLite's only writer connection, which the
-// pool would wait for.
+// txExec runs a write in tx, a transaction of inTx.
 func (db *DB) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
-	return tx.ExecContext(ctx, db.q(query), args...)
+	query = db.q(query)
+	if st := db.txStmt(ctx, tx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
 }
 
-// txQuery runs a read in tx, a transaction of inTx.
+// txQuery runs a read (or a write that returns rows) in tx, a transaction of inTx.
 func (db *DB) txQuery(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
-	return tx.QueryContext(ctx, db.q(query), args...)
+	query = db.q(query)
+	if st := db.txStmt(ctx, tx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, query, args...)
+}
+
+// txStmt returns the statement of query prepared on the write pool, bound to tx, or nil.
+// A transaction cannot prepare on the pool: it holds SQLite's only writer connection, which
+// the pool would wait for. So a query's first run in a transaction is unprepared and marks
+// it pending; tryTx prepares it before the next transaction begins, on that same
+// connection, and from then on database/sql's Tx.StmtContext finds it prepared there.
+func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+	if db.Dialect.CachesStatements {
+		return nil
+	}
+	if st, ok := db.stmts.m.Load(stmtKey{db.Write, query}); ok {
+		return tx.StmtContext(ctx, st.(*sql.Stmt))
+	}
+	db.stmts.pending.Store(query, struct{}{})
+	return nil
+}
+
+// preparePending prepares the pending queries on the write pool; tryTx calls it inside the
+// write gate, before it begins, while the writer connection is free. A query that fails to
+// prepare stays pending and keeps running unprepared, where its own error would show.
+func (db *DB) preparePending(ctx context.Context) {
+	db.stmts.pending.Range(func(q, _ any) bool {
+		if _, err := db.prepared(ctx, db.Write, q.(string)); err == nil {
+			db.stmts.pending.Delete(q)
+		}
+		return true
+	})
 }
 
 // txPrepare prepares a statement that tx runs many times; it is closed with tx.

@@ -6,36 +6,66 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/fini-oss/conversations/server/store"
 )
 
-// Run runs the whole suite; open must return a new empty store and register its cleanup.
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	tests := map[string]func(*testing.T, store.Store){
-		"DeleteIsIdempotentAndScoped":   testDelete,
-		"BulkDeleteAllOrNothing":        testBulkDelete,
-		"ConcurrentOverlappingBulks":    testConcurrentBulks,
-		"GetLiveOnly":                   testGet,
-		"ListOrderWindowAndFilters":     testListFilters,
-		"ListCursorsBothWays":           testListCursors,
-		"ListCursorOfDeletedAndUnknown": testListCursorDeleted,
-		"ImportAllOrNothing":            testImport,
-		"RestoreAndPurge":               testRestorePurge,
-		"APIKeys":                       testKeys,
-		"EmptyStoreHasNoWorkspaces":     testEmpty,
+// Run runs the whole suite; open must return a new empty store that reads the time from
+// now, and register its cleanup.
+func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store) {
+	tests := map[string]func(*testing.T, store.Store, *clock){
+		"DeleteIsIdempotentAndScoped":        testDelete,
+		"BulkDeleteAllOrNothing":             testBulkDelete,
+		"ConcurrentOverlappingBulks":         testConcurrentBulks,
+		"GetLiveOnly":                        testGet,
+		"ListOrderWindowAndFilters":          testListFilters,
+		"ListCursorsBothWays":                testListCursors,
+		"ListCursorOfDeletedAndUnknown":      testListCursorDeleted,
+		"ImportAllOrNothing":                 testImport,
+		"RestoreAndPurge":                    testRestorePurge,
+		"PurgeCutOffBatchesAndRecords":       testPurge,
+		"RestoreAfterPurgeSaysPurged":        testRestoreAfterPurge,
+		"AuditRecordsFiltersAndPages":        testAuditQuery,
+		"AuditRetentionPrunesOnlyOldRecords": testAuditRetention,
+		"APIKeys":                            testKeys,
+		"EmptyStoreHasNoWorkspaces":          testEmpty,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			fn(t, open(t))
+			c := &clock{}
+			fn(t, open(t, c.now), c)
 		})
 	}
+}
+
+// clock is the store's clock in a test: the real time until set.
+type clock struct {
+	mu sync.Mutex
+	at int64 // epoch milliseconds; 0 for the real time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at == 0 {
+		return time.Now()
+	}
+	return time.UnixMilli(c.at)
+}
+
+func (c *clock) set(ms int64) {
+	c.mu.Lock()
+	c.at = ms
+	c.mu.Unlock()
 }
 
 // base is an arbitrary fixed epoch millisecond all fixtures are placed around.
@@ -77,42 +107,100 @@ func isLive(t *testing.T, s store.Store, ws, id uuid.UUID) bool {
 	return err == nil
 }
 
-func testDelete(t *testing.T, s store.Store) {
+// keyActor is an API request's actor, as the server passes it.
+func keyActor(name, operation string) store.Actor {
+	return store.Actor{KeyID: uuid.New(), KeyName: name, RequestID: "req-" + uuid.NewString()[:8], Operation: operation}
+}
+
+// records returns all of a workspace's deletion records, oldest first.
+func records(t *testing.T, s store.Store, ws uuid.UUID) []store.AuditRecord {
+	t.Helper()
+	return query(t, s, store.AuditQuery{WorkspaceID: ws, Since: math.MinInt64, Until: math.MaxInt64})
+}
+
+func query(t *testing.T, s store.Store, q store.AuditQuery) []store.AuditRecord {
+	t.Helper()
+	var rs []store.AuditRecord
+	for r, err := range s.AuditRecords(context.Background(), q) {
+		if err != nil {
+			t.Fatalf("audit records %+v: %v", q, err)
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+// recordedIDs returns the conversations of the records whose operation is op.
+func recordedIDs(rs []store.AuditRecord, op string) []uuid.UUID {
+	var ids []uuid.UUID
+	for _, r := range rs {
+		if r.Operation == op {
+			ids = append(ids, r.ConversationID)
+		}
+	}
+	return ids
+}
+
+// sameSet reports whether a and b hold the same ids, each once.
+func sameSet(a, b []uuid.UUID) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.SortFunc(a, compareUUID)
+	slices.SortFunc(b, compareUUID)
+	return slices.Equal(a, b)
+}
+
+func testDelete(t *testing.T, s store.Store, _ *clock) {
 	ctx := context.Background()
 	a, b := mustWorkspace(t, s), mustWorkspace(t, s)
 	ca, cb := conv(a, base, "api"), conv(b, base, "api")
 	mustImport(t, s, ca, cb)
 
+	actor := keyActor("ci", "deleteConversation")
+	before := time.Now().UnixMilli()
 	for range 2 { // the second delete of the same id is a no-op, not an error
-		if err := s.DeleteConversation(ctx, a, ca.ID); err != nil {
+		if err := s.DeleteConversation(ctx, a, ca.ID, actor); err != nil {
 			t.Fatalf("delete: %v", err)
 		}
 	}
 	if isLive(t, s, a, ca.ID) {
 		t.Error("deleted conversation still live")
 	}
-	if err := s.DeleteConversation(ctx, a, cb.ID); err != nil { // another workspace's id
+	if err := s.DeleteConversation(ctx, a, cb.ID, actor); err != nil { // another workspace's id
 		t.Fatalf("delete foreign: %v", err)
 	}
-	if err := s.DeleteConversation(ctx, a, uuid.New()); err != nil {
+	if err := s.DeleteConversation(ctx, a, uuid.New(), actor); err != nil {
 		t.Fatalf("delete unknown: %v", err)
 	}
 	if !isLive(t, s, b, cb.ID) {
 		t.Error("a delete through workspace A removed workspace B's conversation")
 	}
+	// One record: the delete that deleted. The repeat, the foreign and the unknown id record
+	// nothing, in either workspace.
+	rs := records(t, s, a)
+	if len(rs) != 1 {
+		t.Fatalf("records of A = %+v, want exactly one", rs)
+	}
+	r := rs[0]
+	if r.ConversationID != ca.ID || r.WorkspaceID != a || r.Actor != actor || r.At < before || r.At > time.Now().UnixMilli() {
+		t.Errorf("record = %+v, want %s deleted by %+v at about now", r, ca.ID, actor)
+	}
+	if rs := records(t, s, b); len(rs) != 0 {
+		t.Errorf("records of B = %+v, want none", rs)
+	}
 }
 
-func testBulkDelete(t *testing.T, s store.Store) {
+func testBulkDelete(t *testing.T, s store.Store, _ *clock) {
 	ctx := context.Background()
 	a, b := mustWorkspace(t, s), mustWorkspace(t, s)
 	c1, c2, c3, foreign := conv(a, base, "api"), conv(a, base+1, "api"), conv(a, base+2, "api"), conv(b, base, "api")
 	mustImport(t, s, c1, c2, c3, foreign)
-	if err := s.DeleteConversation(ctx, a, c3.ID); err != nil {
+	if err := s.DeleteConversation(ctx, a, c3.ID, keyActor("one", "deleteConversation")); err != nil {
 		t.Fatal(err)
 	}
 	unknown := uuid.New()
 
-	err := s.BulkDeleteConversations(ctx, a, []uuid.UUID{unknown, c1.ID, foreign.ID, c2.ID, c3.ID})
+	actor := keyActor("bulk", "bulkDeleteConversations")
+	err := s.BulkDeleteConversations(ctx, a, []uuid.UUID{unknown, c1.ID, foreign.ID, c2.ID, c3.ID}, actor)
 	var na *store.NotAccessibleError
 	if !errors.As(err, &na) {
 		t.Fatalf("bulk with inaccessible ids: got %v, want NotAccessibleError", err)
@@ -123,17 +211,35 @@ func testBulkDelete(t *testing.T, s store.Store) {
 	if !isLive(t, s, a, c1.ID) || !isLive(t, s, a, c2.ID) || !isLive(t, s, b, foreign.ID) {
 		t.Fatal("a refused bulk delete deleted something")
 	}
-	if err := s.BulkDeleteConversations(ctx, a, []uuid.UUID{c2.ID, c1.ID}); err != nil {
+	if got := recordedIDs(records(t, s, a), "bulkDeleteConversations"); len(got) != 0 {
+		t.Fatalf("a refused bulk delete recorded %v", got)
+	}
+	if err := s.BulkDeleteConversations(ctx, a, []uuid.UUID{c2.ID, c1.ID}, actor); err != nil {
 		t.Fatalf("bulk: %v", err)
 	}
 	if isLive(t, s, a, c1.ID) || isLive(t, s, a, c2.ID) {
 		t.Error("bulk delete left a conversation live")
 	}
+	rs := records(t, s, a)
+	if got := recordedIDs(rs, "bulkDeleteConversations"); !sameSet(got, []uuid.UUID{c1.ID, c2.ID}) {
+		t.Errorf("bulk recorded %v, want %s and %s once each", got, c1.ID, c2.ID)
+	}
+	if got := recordedIDs(rs, "deleteConversation"); !slices.Equal(got, []uuid.UUID{c3.ID}) {
+		t.Errorf("single delete recorded %v, want [%s]", got, c3.ID)
+	}
+	for _, r := range rs {
+		if r.Operation == "bulkDeleteConversations" && r.Actor != actor {
+			t.Errorf("bulk record by %+v, want %+v", r.Actor, actor)
+		}
+	}
+	if rs := records(t, s, b); len(rs) != 0 {
+		t.Errorf("records of B = %+v, want none", rs)
+	}
 }
 
 // testConcurrentBulks races bulk deletes over overlapping id sets: each must be all or
 // nothing, and each id deleted by exactly one of them.
-func testConcurrentBulks(t *testing.T, s store.Store) {
+func testConcurrentBulks(t *testing.T, s store.Store, _ *clock) {
 	ctx := context.Background()
 	ws := mustWorkspace(t, s)
 	const n = 60
@@ -163,7 +269,7 @@ func testConcurrentBulks(t *testing.T, s store.Store) {
 				}
 				slices.SortFunc(batch, func(x, y uuid.UUID) int { return -compareUUID(x, y) })
 				batch = slices.Compact(batch)
-				err := s.BulkDeleteConversations(ctx, ws, batch)
+				err := s.BulkDeleteConversations(ctx, ws, batch, keyActor("race", "bulkDeleteConversations"))
 				var na *store.NotAccessibleError
 				switch {
 				case err == nil:
@@ -193,11 +299,15 @@ func testConcurrentBulks(t *testing.T, s store.Store) {
 			t.Errorf("%s deleted though every bulk naming it was refused", id)
 		}
 	}
+	// Records exactly for what the successful bulks deleted, each once.
+	if got, want := recordedIDs(records(t, s, ws), "bulkDeleteConversations"), slices.Collect(maps.Keys(deleted)); !sameSet(got, want) {
+		t.Errorf("recorded %d deletions, want the %d ids deleted, each once", len(got), len(want))
+	}
 }
 
 func compareUUID(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) }
 
-func testGet(t *testing.T, s store.Store) {
+func testGet(t *testing.T, s store.Store, _ *clock) {
 	ctx := context.Background()
 	a, b := mustWorkspace(t, s), mustWorkspace(t, s)
 	c := conv(a, base, "widget")
@@ -237,7 +347,7 @@ func mustList(t *testing.T, s store.Store, q store.ListQuery) store.Page {
 	return p
 }
 
-func testListFilters(t *testing.T, s store.Store) {
+func testListFilters(t *testing.T, s store.Store, _ *clock) {
 	ws, other := mustWorkspace(t, s), mustWorkspace(t, s)
 	bot := uuid.New()
 	early := conv(ws, base-1, "api")                              // before the window
@@ -274,7 +384,7 @@ func testListFilters(t *testing.T, s store.Store) {
 	}
 }
 
-func testListCursors(t *testing.T, s store.Store) {
+func testListCursors(t *testing.T, s store.Store, _ *clock) {
 	ws := mustWorkspace(t, s)
 	const n = 23
 	var all []uuid.UUID // newest first
@@ -334,13 +444,13 @@ func testListCursors(t *testing.T, s store.Store) {
 	}
 }
 
-func testListCursorDeleted(t *testing.T, s store.Store) {
+func testListCursorDeleted(t *testing.T, s store.Store, _ *clock) {
 	ctx := context.Background()
 	ws, other := mustWorkspace(t, s), mustWorkspace(t, s)
 	c1, c2, c3 := conv(ws, base+3, "api"), conv(ws, base+2, "api"), conv(ws, base+1, "api")
 	foreign := conv(other, base+2, "api")
 	mustImport(t, s, c1, c2, c3, foreign)
-	if err := s.DeleteConversation(ctx, ws, c2.ID); err != nil {
+	if err := s.DeleteConversation(ctx, ws, c2.ID, keyActor("ci", "deleteConversation")); err != nil {
 		t.Fatal(err)
 	}
 	q := store.ListQuery{WorkspaceID: ws, Since: base, Until: base + 10, Limit: 5, Cursor: &c2.ID}
@@ -355,7 +465,7 @@ func testListCursorDeleted(t *testing.T, s store.Store) {
 	}
 }
 
-func testImport(t *testing.T, s store.Store) {
+func testImport(t *testing.T, s store.Store, _ *clock) {
 	ctx := context.Background()
 	ws := mustWorkspace(t, s)
 	existing := conv(ws, base, "api")
@@ -377,7 +487,7 @@ func testImport(t *testing.T, s store.Store) {
 	twin := existing
 	twin.WorkspaceID = other
 	mustImport(t, s, twin)
-	if err := s.DeleteConversation(ctx, other, twin.ID); err != nil {
+	if err := s.DeleteConversation(ctx, other, twin.ID, keyActor("twin", "deleteConversation")); err != nil {
 		t.Fatal(err)
 	}
 	if !isLive(t, s, ws, existing.ID) || isLive(t, s, other, twin.ID) {
@@ -385,40 +495,255 @@ func testImport(t *testing.T, s store.Store) {
 	}
 }
 
-func testRestorePurge(t *testing.T, s store.Store) {
+func testRestorePurge(t *testing.T, s store.Store, _ *clock) {
 	ctx := context.Background()
 	ws, other := mustWorkspace(t, s), mustWorkspace(t, s)
 	c, gone := conv(ws, base, "api"), conv(ws, base, "api")
 	mustImport(t, s, c, gone)
-	if err := s.RestoreConversation(ctx, ws, c.ID); !errors.Is(err, store.ErrNotFound) {
+	operator := store.Operator(store.OpRestore)
+	if err := s.RestoreConversation(ctx, ws, c.ID, operator); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("restore of a live conversation: %v, want ErrNotFound", err)
 	}
-	if err := s.BulkDeleteConversations(ctx, ws, []uuid.UUID{c.ID, gone.ID}); err != nil {
+	if err := s.BulkDeleteConversations(ctx, ws, []uuid.UUID{c.ID, gone.ID}, keyActor("ci", "bulkDeleteConversations")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RestoreConversation(ctx, other, c.ID); !errors.Is(err, store.ErrNotFound) {
+	if err := s.RestoreConversation(ctx, other, c.ID, operator); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("restore from another workspace: %v, want ErrNotFound", err)
 	}
-	if err := s.RestoreConversation(ctx, ws, c.ID); err != nil {
+	if err := s.RestoreConversation(ctx, ws, c.ID, operator); err != nil {
 		t.Fatalf("restore: %v", err)
 	}
 	if !isLive(t, s, ws, c.ID) {
 		t.Error("restored conversation not live")
 	}
-	n, err := s.PurgeDeleted(ctx, base) // deleted "now", long after base: nothing that old
+	if got := recordedIDs(records(t, s, ws), store.OpRestore); !slices.Equal(got, []uuid.UUID{c.ID}) {
+		t.Errorf("restore recorded %v, want [%s]", got, c.ID)
+	}
+	n, err := s.PurgeDeleted(ctx, base, 500) // deleted "now", long after base: nothing that old
 	if err != nil || n != 0 {
 		t.Errorf("purge before base = %d, %v; want 0", n, err)
 	}
-	n, err = s.PurgeDeleted(ctx, 1<<62)
-	if err != nil || n < 1 {
-		t.Fatalf("purge = %d, %v; want at least 1", n, err)
+	n, err = s.PurgeDeleted(ctx, 1<<62, 500)
+	if err != nil || n != 1 {
+		t.Fatalf("purge = %d, %v; want 1", n, err)
 	}
-	if err := s.RestoreConversation(ctx, ws, gone.ID); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("restore after purge: %v, want ErrNotFound", err)
+	if !isLive(t, s, ws, c.ID) {
+		t.Error("the purge removed a restored conversation")
 	}
 }
 
-func testKeys(t *testing.T, s store.Store) {
+// testPurge: only rows soft-deleted before the cut-off go, oldest first, in batches, each
+// with its record; the rest stay as they were.
+func testPurge(t *testing.T, s store.Store, clk *clock) {
+	ctx := context.Background()
+	ws, other := mustWorkspace(t, s), mustWorkspace(t, s)
+	var early []store.Conversation
+	for range 5 {
+		early = append(early, conv(ws, base, "api"))
+	}
+	late, live, foreign := conv(ws, base, "api"), conv(ws, base, "api"), conv(other, base, "api")
+	mustImport(t, s, append(early, late, live, foreign)...)
+	earlyIDs := make([]uuid.UUID, len(early))
+	for i, c := range early {
+		earlyIDs[i] = c.ID
+	}
+	t0 := base + 1_000_000
+	clk.set(t0)
+	if err := s.BulkDeleteConversations(ctx, ws, earlyIDs[:4], keyActor("ci", "bulkDeleteConversations")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteConversation(ctx, other, foreign.ID, keyActor("ci", "deleteConversation")); err != nil {
+		t.Fatal(err)
+	}
+	clk.set(t0 + 5)
+	if err := s.DeleteConversation(ctx, ws, earlyIDs[4], keyActor("ci", "deleteConversation")); err != nil {
+		t.Fatal(err)
+	}
+	clk.set(t0 + 10)
+	if err := s.DeleteConversation(ctx, ws, late.ID, keyActor("ci", "deleteConversation")); err != nil {
+		t.Fatal(err)
+	}
+	if at, ok, err := s.OldestDeleted(ctx); err != nil || !ok || at != t0 {
+		t.Errorf("oldest deleted = %d, %v, %v; want %d", at, ok, err, t0)
+	}
+
+	clk.set(t0 + 100)
+	// Cut-off t0+10: the five early ones and the other workspace's go, in batches of 2
+	// (2, 2, 2); the one deleted at exactly t0+10 and the live one stay.
+	n, err := s.PurgeDeleted(ctx, t0+10, 2)
+	if err != nil || n != 6 {
+		t.Fatalf("purge = %d, %v; want 6", n, err)
+	}
+	if at, ok, err := s.OldestDeleted(ctx); err != nil || !ok || at != t0+10 {
+		t.Errorf("oldest deleted after the purge = %d, %v, %v; want %d", at, ok, err, t0+10)
+	}
+	if !isLive(t, s, ws, live.ID) {
+		t.Error("the purge removed a live conversation")
+	}
+	if err := s.RestoreConversation(ctx, ws, late.ID, store.Operator(store.OpRestore)); err != nil {
+		t.Errorf("the conversation deleted at the cut-off was purged too: restore says %v", err)
+	}
+	rs := records(t, s, ws)
+	if got := recordedIDs(rs, store.OpPurge); !sameSet(got, earlyIDs) {
+		t.Errorf("purge recorded %v, want %v", got, earlyIDs)
+	}
+	for _, r := range rs {
+		if r.Operation == store.OpPurge && (r.At != t0+100 || r.KeyID != uuid.Nil || r.KeyName != "" || r.RequestID != "") {
+			t.Errorf("purge record %+v, want at %d and no key or request", r, t0+100)
+		}
+	}
+	// The deletions' own records survive the purge.
+	if got := append(recordedIDs(rs, "bulkDeleteConversations"), recordedIDs(rs, "deleteConversation")...); len(got) != 6 {
+		t.Errorf("deletion records after the purge: %v, want the 6 deletions", got)
+	}
+	if got := recordedIDs(records(t, s, other), store.OpPurge); !slices.Equal(got, []uuid.UUID{foreign.ID}) {
+		t.Errorf("other workspace's purge records = %v, want [%s]", got, foreign.ID)
+	}
+	if n, err := s.PurgeDeleted(ctx, t0+10, 2); err != nil || n != 0 {
+		t.Errorf("second purge = %d, %v; want 0", n, err)
+	}
+	if _, ok, err := s.OldestDeleted(ctx); err != nil || ok {
+		t.Errorf("oldest deleted with none left: ok %v, %v", ok, err)
+	}
+	if _, err := s.PurgeDeleted(ctx, t0, 0); err == nil {
+		t.Error("a purge in batches of 0 rows was accepted")
+	}
+}
+
+func testRestoreAfterPurge(t *testing.T, s store.Store, clk *clock) {
+	ctx := context.Background()
+	ws, other := mustWorkspace(t, s), mustWorkspace(t, s)
+	c := conv(ws, base, "api")
+	mustImport(t, s, c)
+	clk.set(base + 1000)
+	if err := s.DeleteConversation(ctx, ws, c.ID, keyActor("ci", "deleteConversation")); err != nil {
+		t.Fatal(err)
+	}
+	clk.set(base + 2000)
+	if n, err := s.PurgeDeleted(ctx, base+2000, 500); err != nil || n != 1 {
+		t.Fatalf("purge = %d, %v; want 1", n, err)
+	}
+	err := s.RestoreConversation(ctx, ws, c.ID, store.Operator(store.OpRestore))
+	var purged *store.PurgedError
+	if !errors.As(err, &purged) || purged.ID != c.ID || purged.At != base+2000 {
+		t.Fatalf("restore after purge: %v, want PurgedError at %d", err, base+2000)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		t.Error("restore after purge is also ErrNotFound: the caller could not tell it apart")
+	}
+	// Another workspace learns nothing of it.
+	if err := s.RestoreConversation(ctx, other, c.ID, store.Operator(store.OpRestore)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("restore from another workspace after purge: %v, want ErrNotFound", err)
+	}
+	// Imported again under the same id, it is live: not "purged".
+	mustImport(t, s, c)
+	if err := s.RestoreConversation(ctx, ws, c.ID, store.Operator(store.OpRestore)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("restore of a re-imported live conversation: %v, want ErrNotFound", err)
+	}
+}
+
+// testAuditQuery: the walk is in time order across pages, ties (a bulk's records share one
+// millisecond) included, and each filter keeps exactly its records.
+func testAuditQuery(t *testing.T, s store.Store, clk *clock) {
+	ctx := context.Background()
+	ws, other := mustWorkspace(t, s), mustWorkspace(t, s)
+	const bulks, per = 44, 50 // 2,200 records: more than two pages of the store's reads
+	cs := make([]store.Conversation, bulks*per)
+	for i := range cs {
+		cs[i] = conv(ws, base, "api")
+	}
+	mustImport(t, s, cs...)
+	mustImport(t, s, conv(other, base, "api"))
+	keys := []store.Actor{keyActor("first", "bulkDeleteConversations"), keyActor("second", "bulkDeleteConversations")}
+	t0 := base + 5000
+	var order []uuid.UUID
+	for i := range bulks {
+		clk.set(t0 + int64(i/3)) // 150 records a millisecond: pages of 1,000 end inside a tie
+		ids := make([]uuid.UUID, per)
+		for j := range ids {
+			ids[j] = cs[i*per+j].ID
+		}
+		if err := s.BulkDeleteConversations(ctx, ws, ids, keys[i%2]); err != nil {
+			t.Fatal(err)
+		}
+		order = append(order, ids...)
+	}
+	all := records(t, s, ws)
+	if len(all) != len(cs) {
+		t.Fatalf("walked %d records, want %d", len(all), len(cs))
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i].At < all[i-1].At {
+			t.Fatalf("record %d at %d after one at %d: not oldest first", i, all[i].At, all[i-1].At)
+		}
+	}
+	if got := recordedIDs(all, "bulkDeleteConversations"); !sameSet(got, order) {
+		t.Fatal("the walk did not yield every deleted conversation exactly once")
+	}
+
+	q := store.AuditQuery{WorkspaceID: ws, Since: math.MinInt64, Until: math.MaxInt64, KeyID: &keys[1].KeyID}
+	byKey := query(t, s, q)
+	if len(byKey) != len(cs)/2 {
+		t.Errorf("by key: %d records, want %d", len(byKey), len(cs)/2)
+	}
+	for _, r := range byKey {
+		if r.Actor != keys[1] {
+			t.Fatalf("by key %s: a record by %+v", keys[1].KeyID, r.Actor)
+		}
+	}
+	q = store.AuditQuery{WorkspaceID: ws, Since: math.MinInt64, Until: math.MaxInt64, ConversationID: &order[77]}
+	if got := query(t, s, q); len(got) != 1 || got[0].ConversationID != order[77] {
+		t.Errorf("by conversation = %+v, want its one record", got)
+	}
+	q = store.AuditQuery{WorkspaceID: ws, Since: t0 + 2, Until: t0 + 5}
+	if got := query(t, s, q); len(got) != 3*3*per || got[0].At != t0+2 || got[len(got)-1].At != t0+4 {
+		t.Errorf("window [t0+2, t0+5): %d records, want %d from t0+2 to t0+4", len(got), 3*3*per)
+	}
+	q = store.AuditQuery{WorkspaceID: other, Since: math.MinInt64, Until: math.MaxInt64}
+	if got := query(t, s, q); len(got) != 0 {
+		t.Errorf("the other workspace sees %d records, want none", len(got))
+	}
+	// Stopping early stops the walk.
+	n := 0
+	for _, err := range s.AuditRecords(ctx, store.AuditQuery{WorkspaceID: ws, Since: math.MinInt64, Until: math.MaxInt64}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 3 {
+			break
+		}
+	}
+}
+
+func testAuditRetention(t *testing.T, s store.Store, clk *clock) {
+	ctx := context.Background()
+	ws := mustWorkspace(t, s)
+	old, recent := conv(ws, base, "api"), conv(ws, base, "api")
+	mustImport(t, s, old, recent)
+	clk.set(base + 1000)
+	if err := s.DeleteConversation(ctx, ws, old.ID, keyActor("ci", "deleteConversation")); err != nil {
+		t.Fatal(err)
+	}
+	clk.set(base + 2000)
+	if err := s.DeleteConversation(ctx, ws, recent.ID, keyActor("ci", "deleteConversation")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PruneAuditRecords(ctx, base+1000, 1); err != nil || n != 0 {
+		t.Errorf("prune before the oldest = %d, %v; want 0", n, err)
+	}
+	if n, err := s.PruneAuditRecords(ctx, base+2000, 1); err != nil || n != 1 {
+		t.Errorf("prune = %d, %v; want 1", n, err)
+	}
+	if got := recordedIDs(records(t, s, ws), "deleteConversation"); !slices.Equal(got, []uuid.UUID{recent.ID}) {
+		t.Errorf("records after the prune: %v, want only [%s]", got, recent.ID)
+	}
+	// Pruning the record takes nothing else: the conversation is still soft-deleted.
+	if err := s.RestoreConversation(ctx, ws, old.ID, store.Operator(store.OpRestore)); err != nil {
+		t.Errorf("restore after its record was pruned: %v", err)
+	}
+}
+
+func testKeys(t *testing.T, s store.Store, _ *clock) {
 	ctx := context.Background()
 	ws := mustWorkspace(t, s)
 	if used, err := s.HasWorkspaces(ctx); err != nil || !used {
@@ -459,7 +784,7 @@ func testKeys(t *testing.T, s store.Store) {
 	}
 }
 
-func testEmpty(t *testing.T, s store.Store) {
+func testEmpty(t *testing.T, s store.Store, _ *clock) {
 	if used, err := s.HasWorkspaces(context.Background()); err != nil || used {
 		t.Errorf("HasWorkspaces on a new store = %v, %v; want false", used, err)
 	}

@@ -68,17 +68,17 @@ func end(span trace.Span, err error) {
 func (s *traced) Close() error { return s.next.Close() }
 
 // DeleteConversation is store.Store's, in a span.
-func (s *traced) DeleteConversation(ctx context.Context, workspaceID, id uuid.UUID) (err error) {
+func (s *traced) DeleteConversation(ctx context.Context, workspaceID, id uuid.UUID, actor store.Actor) (err error) {
 	ctx, span := s.start(ctx, "DeleteConversation")
 	defer func() { end(span, err) }()
-	return s.next.DeleteConversation(ctx, workspaceID, id)
+	return s.next.DeleteConversation(ctx, workspaceID, id, actor)
 }
 
 // BulkDeleteConversations is store.Store's, in a span.
-func (s *traced) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID, ids []uuid.UUID) (err error) {
+func (s *traced) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID, ids []uuid.UUID, actor store.Actor) (err error) {
 	ctx, span := s.start(ctx, "BulkDeleteConversations")
 	defer func() { end(span, err) }()
-	return s.next.BulkDeleteConversations(ctx, workspaceID, ids)
+	return s.next.BulkDeleteConversations(ctx, workspaceID, ids, actor)
 }
 
 // GetConversation is store.Store's, in a span.
@@ -103,17 +103,46 @@ func (s *traced) ImportConversations(ctx context.Context, cs iter.Seq2[store.Con
 }
 
 // RestoreConversation is store.Store's, in a span.
-func (s *traced) RestoreConversation(ctx context.Context, workspaceID, id uuid.UUID) (err error) {
+func (s *traced) RestoreConversation(ctx context.Context, workspaceID, id uuid.UUID, actor store.Actor) (err error) {
 	ctx, span := s.start(ctx, "RestoreConversation")
 	defer func() { end(span, err) }()
-	return s.next.RestoreConversation(ctx, workspaceID, id)
+	return s.next.RestoreConversation(ctx, workspaceID, id, actor)
 }
 
 // PurgeDeleted is store.Store's, in a span.
-func (s *traced) PurgeDeleted(ctx context.Context, deletedBefore int64) (v int64, err error) {
+func (s *traced) PurgeDeleted(ctx context.Context, deletedBefore int64, batch int) (v int64, err error) {
 	ctx, span := s.start(ctx, "PurgeDeleted")
 	defer func() { end(span, err) }()
-	return s.next.PurgeDeleted(ctx, deletedBefore)
+	return s.next.PurgeDeleted(ctx, deletedBefore, batch)
+}
+
+// OldestDeleted is store.Store's, in a span.
+func (s *traced) OldestDeleted(ctx context.Context) (at int64, ok bool, err error) {
+	ctx, span := s.start(ctx, "OldestDeleted")
+	defer func() { end(span, err) }()
+	return s.next.OldestDeleted(ctx)
+}
+
+// AuditRecords is store.Store's, in a span that lasts until the sequence ends.
+func (s *traced) AuditRecords(ctx context.Context, q store.AuditQuery) iter.Seq2[store.AuditRecord, error] {
+	return func(yield func(store.AuditRecord, error) bool) {
+		ctx, span := s.start(ctx, "AuditRecords")
+		var err error
+		defer func() { end(span, err) }()
+		for r, rerr := range s.next.AuditRecords(ctx, q) {
+			err = rerr
+			if !yield(r, rerr) {
+				return
+			}
+		}
+	}
+}
+
+// PruneAuditRecords is store.Store's, in a span.
+func (s *traced) PruneAuditRecords(ctx context.Context, before int64, batch int) (v int64, err error) {
+	ctx, span := s.start(ctx, "PruneAuditRecords")
+	defer func() { end(span, err) }()
+	return s.next.PruneAuditRecords(ctx, before, batch)
 }
 
 // CountConversations is store.Store's, in a span.
