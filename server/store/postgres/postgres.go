@@ -86,6 +86,7 @@ var Dialect = sqlstore.Dialect{
 	Classify:  classify,
 	// pgx prepares and caches each query on each connection (QueryExecModeCacheStatement).
 	CachesStatements: true,
+	ChangingCTEs:     true,
 	Copy:             copyRows,
 	// A transaction-scoped advisory lock: released by the batch's commit or rollback, and by
 	// the server when a replica dies mid-batch, so no replica can hold it for ever.

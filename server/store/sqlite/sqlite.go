@@ -81,6 +81,8 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		return nil, err
 	}
 	db.OnClose, db.AfterPurge = cp.stop, cp.afterPurge
+	// One writer: the deletes waiting for it share its transactions (sqlstore's group commit).
+	db.StartGroupCommit()
 	return db, nil
 }
 

@@ -42,7 +42,7 @@ func (db *DB) ImportConversations(ctx context.Context, cs iter.Seq2[store.Conver
 	} else {
 		// One attempt: rows can be read only once, so a transaction that failed half way
 		// cannot run again (inTx would).
-		err = db.tryTx(ctx, func(tx *sql.Tx) error { return db.insertRows(ctx, tx, rows) })
+		err = db.tryTx(ctx, func(ctx context.Context, tx *sql.Tx) error { return db.insertRows(ctx, tx, rows) })
 	}
 	if err != nil {
 		return fmt.Errorf("import conversations (after %d): %w", n, err)

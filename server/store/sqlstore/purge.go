@@ -52,7 +52,7 @@ func (db *DB) erase(ctx context.Context, last bool) error {
 // purgeBatch purges at most limit rows in one transaction.
 func (db *DB) purgeBatch(ctx context.Context, deletedBefore int64, limit int) (int, error) {
 	var n int
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		n = 0
 		if db.Dialect.PurgeLock != "" {
 			locked, err := db.txBool(ctx, tx, db.Dialect.PurgeLock)

@@ -34,6 +34,9 @@ type Dialect struct {
 	// CachesStatements is true when the driver keeps prepared statements itself, so that
 	// this package must not prepare them again.
 	CachesStatements bool
+	// ChangingCTEs is true where a WITH clause may update and insert (PostgreSQL): deletes
+	// and their records then take one statement, one round trip (onestatement.go).
+	ChangingCTEs bool
 	// Copy, when set, inserts rows into table in one transaction of its own by the engine's
 	// bulk path (PostgreSQL's COPY); without it, imports use multi-row INSERTs.
 	// The rows stream: a row error aborts the COPY, which then stores nothing.
@@ -67,6 +70,9 @@ type DB struct {
 
 	stmts     stmts
 	eraseOwed atomic.Bool
+	// group takes request writes to the group committer, when it runs (groupcommit.go).
+	group     chan *groupWrite
+	groupDone chan struct{}
 }
 
 var _ store.Store = (*DB)(nil)
@@ -90,8 +96,13 @@ func inPlaceholders(n int) string {
 	return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
 }
 
+// txFunc is the work of a write transaction. It must use the ctx it is given, not one of its
+// own: a transaction shared by a group of writes (groupcommit.go) must not be interrupted by
+// one request's cancellation.
+type txFunc func(ctx context.Context, tx *sql.Tx) error
+
 // inTx runs fn in a write transaction, again after a transient conflict, at most maxAttempts times.
-func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (db *DB) inTx(ctx context.Context, fn txFunc) error {
 	var err error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
 		err = db.tryTx(ctx, fn)
@@ -116,7 +127,7 @@ func (db *DB) enterWrite(ctx context.Context) (func(), error) {
 	}
 }
 
-func (db *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (db *DB) tryTx(ctx context.Context, fn txFunc) error {
 	leave, err := db.enterWrite(ctx)
 	if err != nil {
 		return err
@@ -127,7 +138,7 @@ func (db *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return db.classify(fmt.Errorf("begin: %w", err))
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(ctx, tx); err != nil {
 		_ = tx.Rollback() // the error that made us roll back is the one worth reporting
 		return err
 	}
@@ -140,7 +151,13 @@ func (db *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // DeleteConversation implements store.Store: the update returns the row it deleted, if any,
 // and exactly that row's record is appended in the same transaction.
 func (db *DB) DeleteConversation(ctx context.Context, workspaceID, id uuid.UUID, actor store.Actor) error {
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	if db.Dialect.ChangingCTEs {
+		if err := db.deleteOneStatement(ctx, workspaceID, id, actor); err != nil {
+			return fmt.Errorf("delete conversation %s: %w", id, err)
+		}
+		return nil
+	}
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		now := db.now()
 		deleted, err := db.txChanged(ctx, tx,
 			`UPDATE conversations SET deleted_at = ? WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL `+returningChanged,
@@ -168,6 +185,9 @@ func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID
 		}
 		seen[id] = true
 	}
+	if db.Dialect.ChangingCTEs {
+		return db.bulkDeleteOneStatement(ctx, workspaceID, ids, actor)
+	}
 	// Deletes only ever add to what is gone (restore is an operator's act), so ids that a
 	// read already finds inaccessible make the answer without taking the write lock.
 	live, err := db.liveIDs(ctx, db.query, workspaceID, ids, "")
@@ -179,24 +199,32 @@ func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID
 	}
 	update := `UPDATE conversations SET deleted_at = ? WHERE workspace_id = ? AND deleted_at IS NULL AND id IN ` +
 		inPlaceholders(len(ids)) + ` ` + returningChanged
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		inTx := func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-			return db.txQuery(ctx, tx, q, args...)
-		}
-		live, err := db.liveIDs(ctx, inTx, workspaceID, ids, " ORDER BY id"+db.Dialect.ForUpdate)
-		if err != nil {
-			return err
-		}
-		if missing := notIn(ids, live); len(missing) > 0 {
-			return &store.NotAccessibleError{IDs: missing}
+	err = db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if db.Dialect.ForUpdate != "" {
+			// Lock the rows in id order first, so that concurrent bulks over overlapping ids
+			// queue instead of deadlocking. (SQLite's transaction holds the only write lock.)
+			inTx := func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+				return db.txQuery(ctx, tx, q, args...)
+			}
+			if _, err := db.liveIDs(ctx, inTx, workspaceID, ids, " ORDER BY id"+db.Dialect.ForUpdate); err != nil {
+				return err
+			}
 		}
 		now := db.now()
 		deleted, err := db.txChanged(ctx, tx, update, append([]any{now, workspaceID.String()}, idArgs(ids)...)...)
 		if err != nil {
 			return err
 		}
+		// What the update found live is the truth: an id deleted since the check above makes
+		// the whole bulk a refusal, and the transaction rolls back.
 		if len(deleted) != len(ids) {
-			return fmt.Errorf("delete conversations: %d rows changed, want %d", len(deleted), len(ids))
+			live := make(map[uuid.UUID]bool, len(deleted))
+			for _, d := range deleted {
+				if id, err := uuid.Parse(d.id); err == nil {
+					live[id] = true
+				}
+			}
+			return &store.NotAccessibleError{IDs: notIn(ids, live)}
 		}
 		return db.appendRecords(ctx, tx, now, actor, deleted)
 	})
@@ -212,13 +240,18 @@ type queryFunc func(ctx context.Context, query string, args ...any) (*sql.Rows, 
 // liveIDs returns which of ids are live conversations of the workspace. suffix ends the
 // query: the transaction's check orders and locks the rows.
 func (db *DB) liveIDs(ctx context.Context, query queryFunc, workspaceID uuid.UUID, ids []uuid.UUID, suffix string) (map[uuid.UUID]bool, error) {
-	rows, err := query(ctx, `SELECT id FROM conversations WHERE workspace_id = ? AND deleted_at IS NULL AND id IN `+
-		inPlaceholders(len(ids))+suffix, append([]any{workspaceID.String()}, idArgs(ids)...)...)
+	return db.liveIDsBy(ctx, query, `SELECT id FROM conversations WHERE workspace_id = ? AND deleted_at IS NULL AND id IN `+
+		inPlaceholders(len(ids))+suffix, append([]any{workspaceID.String()}, idArgs(ids)...))
+}
+
+// liveIDsBy runs q, whose rows are conversation ids, and returns them as a set.
+func (db *DB) liveIDsBy(ctx context.Context, query queryFunc, q string, args []any) (map[uuid.UUID]bool, error) {
+	rows, err := query(ctx, q, args...)
 	if err != nil {
 		return nil, db.classify(fmt.Errorf("check conversations: %w", err))
 	}
 	defer rows.Close()
-	live := make(map[uuid.UUID]bool, len(ids))
+	live := map[uuid.UUID]bool{}
 	for rows.Next() {
 		var s string
 		if err := rows.Scan(&s); err != nil {
@@ -440,7 +473,7 @@ func (db *DB) exists(ctx context.Context, q store.ListQuery, c store.Conversatio
 // the id, for a conversation no longer stored, tells a purge from an id never deleted.
 func (db *DB) RestoreConversation(ctx context.Context, workspaceID, id uuid.UUID, actor store.Actor) error {
 	var restored []changed
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		now := db.now()
 		var err error
 		restored, err = db.txChanged(ctx, tx,
@@ -506,6 +539,7 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close implements store.Store.
 func (db *DB) Close() error {
+	db.stopGroupCommit()
 	var err error
 	if db.OnClose != nil {
 		err = db.OnClose()

@@ -88,6 +88,20 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	return st.QueryContext(ctx, args...)
 }
 
+// queryWrite runs a statement that changes data and returns rows (a data-changing CTE) on
+// the write pool. It takes no write gate: only engines without one run such statements.
+func (db *DB) queryWrite(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	query = db.q(query)
+	st, err := db.prepared(ctx, db.Write, query)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return db.Write.QueryContext(ctx, query, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
 // queryRow runs a single-row read on the read pool.
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) (*sql.Row, error) {
 	query = db.q(query)

@@ -1,0 +1,141 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Group commit: where the engine has a single writer (SQLite), the deletes that arrive while
+// a transaction commits wait for the writer anyway. Instead of one transaction each, the
+// writer runs all that are waiting in one transaction, each inside a savepoint of its own,
+// and commits once. Each delete is still all or nothing (a failing one rolls back to its
+// savepoint, alone) and is answered only after the commit that holds it. What the group
+// shares is what a commit costs beside the rows: the transaction, and the pages several
+// deletes touch (the ends of the deleted and record indexes, the inner pages of every
+// B-tree), written to the log once instead of once a delete.
+
+// maxGroup bounds the writes one transaction takes: a request waits for its group at most.
+const maxGroup = 16
+
+// groupWrite is one write waiting for a group.
+type groupWrite struct {
+	ctx  context.Context
+	fn   txFunc
+	done chan error
+}
+
+// StartGroupCommit makes this DB's request writes share transactions, until Close.
+func (db *DB) StartGroupCommit() {
+	db.group = make(chan *groupWrite)
+	db.groupDone = make(chan struct{})
+	go db.commitGroups()
+}
+
+// write runs fn, a request's write, in a transaction: in a group when group commit runs,
+// else in one of its own (inTx). It returns once the transaction committed or failed.
+func (db *DB) write(ctx context.Context, fn txFunc) error {
+	if db.group == nil {
+		return db.inTx(ctx, fn)
+	}
+	w := &groupWrite{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case db.group <- w:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once taken, the write may be running: its answer is its transaction's outcome.
+	return <-w.done
+}
+
+// commitGroups is the writer: it takes the writes waiting, up to maxGroup, and commits them
+// together, again and again, until the channel closes.
+func (db *DB) commitGroups() {
+	defer close(db.groupDone)
+	for w := range db.group {
+		group := []*groupWrite{w}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case w, ok := <-db.group:
+				if !ok {
+					break more
+				}
+				group = append(group, w)
+			default:
+				break more
+			}
+		}
+		db.commitGroup(group)
+	}
+}
+
+// commitGroup runs group in one transaction and answers each write, again after a transient
+// conflict, as inTx does.
+func (db *DB) commitGroup(group []*groupWrite) {
+	results := make([]error, len(group))
+	var err error
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		if err = db.tryGroup(group, results); err == nil || !db.Dialect.Retryable(err) {
+			break
+		}
+		time.Sleep(time.Duration(attempt*attempt) * time.Millisecond)
+	}
+	for i, w := range group {
+		if err != nil && results[i] == nil {
+			results[i] = err // the commit failed: so did every write it held
+		}
+		w.done <- results[i]
+	}
+}
+
+// tryGroup runs each write of group in a savepoint of one transaction and commits, setting
+// each write's own error in results. The writes run without their requests' cancellation,
+// which would interrupt SQLite's statement and roll back the whole transaction, the other
+// writes with it; a write whose request is gone before its turn is not run.
+func (db *DB) tryGroup(group []*groupWrite, results []error) error {
+	ctx := context.Background()
+	leave, err := db.enterWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer leave()
+	db.preparePending(ctx)
+	tx, err := db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return db.classify(fmt.Errorf("begin: %w", err))
+	}
+	for i, w := range group {
+		if results[i] = w.ctx.Err(); results[i] != nil {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT write`); err != nil {
+			_ = tx.Rollback() // the savepoint's error is the one worth reporting
+			return db.classify(fmt.Errorf("savepoint: %w", err))
+		}
+		results[i] = w.fn(context.WithoutCancel(w.ctx), tx)
+		if results[i] != nil {
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO write`); err != nil {
+				_ = tx.Rollback()
+				return db.classify(fmt.Errorf("roll back a write of the group: %w", errors.Join(results[i], err)))
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE write`); err != nil {
+			_ = tx.Rollback()
+			return db.classify(fmt.Errorf("release savepoint: %w", err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return db.classify(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// stopGroupCommit ends the writer once the writes already taken are answered.
+func (db *DB) stopGroupCommit() {
+	if db.group != nil {
+		close(db.group)
+		<-db.groupDone
+	}
+}
