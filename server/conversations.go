@@ -46,7 +46,7 @@ func (h *Handlers) DeleteConversation(ctx context.Context, req apiserver.DeleteC
 	if err := h.store.DeleteConversation(ctx, p.WorkspaceID, req.ID, actor(ctx)); err != nil {
 		return nil, err
 	}
-	return apiserver.DeleteConversation200JSONResponse{Body: api.Success{Success: true}}, nil
+	return succeeded, nil
 }
 
 // BulkDeleteConversations deletes all the ids or, when any is inaccessible, none (406).
@@ -83,7 +83,7 @@ func (h *Handlers) BulkDeleteConversations(ctx context.Context, req apiserver.Bu
 	if err != nil {
 		return nil, err
 	}
-	return apiserver.BulkDeleteConversations200JSONResponse{SuccessJSONResponse: apiserver.SuccessJSONResponse{Body: api.Success{Success: true}}}, nil
+	return succeeded, nil
 }
 
 // GetConversation returns the stored conversation as it was imported; 404 for a missing,
@@ -135,6 +135,43 @@ func firstDuplicate(ids []uuid.UUID) (i, j int, found bool) {
 	}
 	return 0, 0, false
 }
+
+// success is the body of a delete that completed, encoded once: every delete answers it.
+var success = mustJSON(api.Success{Success: true})
+
+func mustJSON(v any) []byte {
+	b, err := jsonBytes(v)
+	if err != nil {
+		panic(err) // a type of the generated package that does not encode: a build error
+	}
+	return b
+}
+
+// succeededResponse answers a delete or bulk delete that completed with the same 200 the
+// generated responses write, without encoding it again.
+type succeededResponse struct{}
+
+var succeeded succeededResponse
+
+// VisitDeleteConversationResponse writes the 200.
+func (succeededResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+	return writeSuccess(w)
+}
+
+// VisitBulkDeleteConversationsResponse writes the 200.
+func (succeededResponse) VisitBulkDeleteConversationsResponse(w http.ResponseWriter) error {
+	return writeSuccess(w)
+}
+
+func writeSuccess(w http.ResponseWriter) error {
+	w.Header()["Content-Type"] = jsonContentType
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(success)
+	return err
+}
+
+// jsonContentType is the value of Content-Type of every JSON answer, shared.
+var jsonContentType = []string{"application/json"}
 
 // rawConversation is a stored PublicConversation sent as stored: it was validated against
 // the spec on import, and is validated again on the way out.
