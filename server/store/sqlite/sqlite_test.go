@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/fini-oss/conversations/server/store"
 	"github.com/fini-oss/conversations/server/store/sqlite"
 	"github.com/fini-oss/conversations/server/store/storetest"
@@ -31,4 +33,19 @@ func BenchmarkBulkDelete(b *testing.B) {
 	}
 	b.Cleanup(func() { db.Close() })
 	storetest.BenchmarkBulkDelete(b, db, 8)
+}
+
+// TestWriteAfterCloseIsAnError: a delete that reaches a closed store is refused with an
+// error, not a panic of the group committer's closed channel.
+func TestWriteAfterCloseIsAnError(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "closed.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteConversation(context.Background(), uuid.New(), uuid.New(), store.Operator("test")); err == nil {
+		t.Error("a delete on a closed store succeeded")
+	}
 }

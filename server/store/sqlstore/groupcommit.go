@@ -26,9 +26,13 @@ type groupWrite struct {
 	done chan error
 }
 
+// errClosed answers a write that comes after Close.
+var errClosed = errors.New("the store is closed")
+
 // StartGroupCommit makes this DB's request writes share transactions, until Close.
 func (db *DB) StartGroupCommit() {
 	db.group = make(chan *groupWrite)
+	db.groupStop = make(chan struct{})
 	db.groupDone = make(chan struct{})
 	go db.commitGroups()
 }
@@ -44,24 +48,29 @@ func (db *DB) write(ctx context.Context, fn txFunc) error {
 	case db.group <- w:
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-db.groupStop:
+		return errClosed
 	}
 	// Once taken, the write may be running: its answer is its transaction's outcome.
 	return <-w.done
 }
 
 // commitGroups is the writer: it takes the writes waiting, up to maxGroup, and commits them
-// together, again and again, until the channel closes.
+// together, again and again, until the store closes.
 func (db *DB) commitGroups() {
 	defer close(db.groupDone)
-	for w := range db.group {
-		group := []*groupWrite{w}
+	for {
+		var group []*groupWrite
+		select {
+		case w := <-db.group:
+			group = append(group, w)
+		case <-db.groupStop:
+			return
+		}
 	more:
 		for len(group) < maxGroup {
 			select {
-			case w, ok := <-db.group:
-				if !ok {
-					break more
-				}
+			case w := <-db.group:
 				group = append(group, w)
 			default:
 				break more
@@ -132,10 +141,11 @@ func (db *DB) tryGroup(group []*groupWrite, results []error) error {
 	return nil
 }
 
-// stopGroupCommit ends the writer once the writes already taken are answered.
+// stopGroupCommit ends the writer once the writes already taken are answered; later writes
+// get errClosed.
 func (db *DB) stopGroupCommit() {
 	if db.group != nil {
-		close(db.group)
+		close(db.groupStop)
 		<-db.groupDone
 	}
 }

@@ -71,8 +71,8 @@ type DB struct {
 	stmts     stmts
 	eraseOwed atomic.Bool
 	// group takes request writes to the group committer, when it runs (groupcommit.go).
-	group     chan *groupWrite
-	groupDone chan struct{}
+	group                chan *groupWrite
+	groupStop, groupDone chan struct{}
 }
 
 var _ store.Store = (*DB)(nil)
