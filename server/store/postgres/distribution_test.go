@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -183,8 +184,10 @@ var prepared atomic.Int64
 func scansOf(ctx context.Context, conn *sql.Conn, q string) ([]scan, error) {
 	n := 0
 	for _, m := range placeholder.FindAllStringSubmatch(q, -1) {
-		var i int
-		fmt.Sscan(m[1], &i)
+		i, err := strconv.Atoi(m[1])
+		if err != nil {
+			return nil, err
+		}
 		n = max(n, i)
 	}
 	name := fmt.Sprintf("explained_%d", prepared.Add(1))
