@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"regexp"
 	"strconv"
@@ -45,7 +47,15 @@ func (l *accessLog) around(c echo.Context, next func() error) error {
 			op = "unmatched"
 		}
 	}
-	m.observe(op, res.Status, elapsed)
+	status := res.Status
+	ierr, failed := c.Get(ctxKeyInternalError).(error)
+	if failed && errors.Is(req.Context().Err(), context.Canceled) {
+		// The client went away and the store's call was cut short: no answer reached anyone,
+		// and the server did not fail. Counted and logged apart (nginx's 499), so that an
+		// impatient client cannot raise the 5xx rate that alerts watch.
+		status, failed = statusClientClosed, false
+	}
+	m.observe(op, status, elapsed)
 
 	id, _ := c.Get(ctxKeyRequestID).(string)
 	attrs := []slog.Attr{
@@ -53,7 +63,7 @@ func (l *accessLog) around(c echo.Context, next func() error) error {
 		slog.String("method", loggable(req.Method, maxLoggedMethod)),
 		slog.String("path", loggable(req.URL.Path, maxLoggedPath)),
 		slog.String("operation", op),
-		slog.Int("status", res.Status),
+		slog.Int("status", status),
 		slog.Duration("latency", elapsed),
 		slog.Int64("bytes", res.Size),
 	}
@@ -66,13 +76,17 @@ func (l *accessLog) around(c echo.Context, next func() error) error {
 		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
 	}
 	level := slog.LevelInfo
-	if ierr, ok := c.Get(ctxKeyInternalError).(error); ok {
+	if failed {
 		attrs = append(attrs, slog.String("error", loggable(ierr.Error(), maxLoggedError)))
 		level = slog.LevelError
 	}
 	log.LogAttrs(req.Context(), level, "request", attrs...)
 	return nil
 }
+
+// statusClientClosed is what the log and the metrics say of a request whose client went
+// away before its answer: nginx's 499 (Client Closed Request).
+const statusClientClosed = 499
 
 // What a client controls is logged only up to these many bytes, so that a hostile request
 // cannot make one log line as large as itself.

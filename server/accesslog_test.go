@@ -2,13 +2,20 @@ package server_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/google/uuid"
+
+	"github.com/fini-oss/conversations/server/logline"
 	"github.com/fini-oss/conversations/server/servertest"
+	"github.com/fini-oss/conversations/server/store"
 )
 
 // syncBuffer is a log destination that tests read while the server writes.
@@ -91,5 +98,67 @@ func TestAccessLogNeverHoldsAKey(t *testing.T) {
 	}
 	if line := logs.String(); strings.Contains(line, key[5:]) || !strings.Contains(line, "fini_xxxxx") {
 		t.Errorf("the log holds the key, or does not say it masked one: %s", line)
+	}
+}
+
+// blockingStore holds each delete until its request's context ends, as a store call does
+// when the client goes away mid-call.
+type blockingStore struct {
+	store.Store
+	entered chan struct{}
+}
+
+func (s blockingStore) DeleteConversation(ctx context.Context, _, _ uuid.UUID, _ store.Actor) error {
+	s.entered <- struct{}{}
+	<-ctx.Done()
+	return fmt.Errorf("delete conversation: %w", ctx.Err())
+}
+
+// notifyingBuffer is a syncBuffer that says when it was written to.
+type notifyingBuffer struct {
+	syncBuffer
+	wrote chan struct{}
+}
+
+func (b *notifyingBuffer) Write(p []byte) (int, error) {
+	n, err := b.syncBuffer.Write(p)
+	b.wrote <- struct{}{}
+	return n, err
+}
+
+// TestClientGoneIsNotAServerError: a request whose client hangs up mid-call is logged and
+// counted as 499, not as the server's 500.
+func TestClientGoneIsNotAServerError(t *testing.T) {
+	logs := &notifyingBuffer{wrote: make(chan struct{}, 16)}
+	entered := make(chan struct{}, 1)
+	se := servertest.New(t, servertest.Options{Logger: slog.New(logline.New(logs, nil)),
+		WrapStore: func(s store.Store) store.Store { return blockingStore{s, entered} }})
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, se.URL+"/v2/hc-interactions/"+uuid.NewString()+"/public", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+se.Seeded.Key)
+	go func() {
+		<-entered // the request is in the store: the client hangs up
+		cancel()
+	}()
+	if _, err := http.DefaultClient.Do(req); err == nil {
+		t.Fatal("the request completed")
+	}
+	<-logs.wrote
+	line := logs.String()
+	if !strings.Contains(line, `"status":499`) || strings.Contains(line, `"level":"ERROR"`) {
+		t.Errorf("log line: %s", line)
+	}
+	res, err := http.Get(se.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	metrics, _ := io.ReadAll(res.Body)
+	if !strings.Contains(string(metrics), `fini_http_requests_total{operation="deleteConversation",status="499"} 1`) ||
+		strings.Contains(string(metrics), `operation="deleteConversation",status="500"`) {
+		t.Errorf("metrics count the hang-up as a server error:\n%s", metrics)
 	}
 }

@@ -129,8 +129,15 @@ func (a *authenticator) touch(ctx context.Context, id uuid.UUID) {
 		return
 	}
 	a.touched.Store(id, now)
+	// Last-used is bookkeeping: it may not hold a request up. When the writer is busy (a
+	// long import, a checkpoint) it is skipped, and written on a later request.
+	ctx, cancel := context.WithTimeout(ctx, touchWait)
+	defer cancel()
 	if err := a.store.TouchAPIKey(ctx, id, now.UnixMilli()); err != nil {
-		// Last-used is bookkeeping: the request goes on.
+		a.touched.Delete(id)
 		a.log.WarnContext(ctx, "record key use", "key_id", id, "error", err)
 	}
 }
+
+// touchWait bounds how long a request waits to record its key's use.
+const touchWait = 100 * time.Millisecond

@@ -32,6 +32,10 @@ type RateLimit struct {
 // serving: a key is never refused for want of room.
 const DefaultMaxLimitedKeys = 10_000
 
+// MaxBurst bounds a burst as ParseRateLimit bounds a rate: beyond, the bucket's arithmetic
+// (float64 tokens) and the RateLimit header it reports stop being exact.
+const MaxBurst = 1_000_000
+
 // ParseRateLimit parses "off" (or ""), "N/s" or "N/m", N a positive integer.
 func ParseRateLimit(s string) (RateLimit, error) {
 	if s == "" || strings.EqualFold(s, "off") {
@@ -75,8 +79,8 @@ func (r RateLimit) validate() error {
 	if r.Per != time.Second && r.Per != time.Minute {
 		return fmt.Errorf("server: rate limit per %v: want a second or a minute", r.Per)
 	}
-	if r.Burst < 0 || r.MaxKeys < 0 {
-		return fmt.Errorf("server: rate limit burst %d, max keys %d: must not be negative", r.Burst, r.MaxKeys)
+	if r.Burst < 0 || r.MaxKeys < 0 || r.Burst > MaxBurst {
+		return fmt.Errorf("server: rate limit burst %d, max keys %d: want from 0 to %d, and not negative", r.Burst, r.MaxKeys, MaxBurst)
 	}
 	return nil
 }

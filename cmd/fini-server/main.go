@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -43,6 +44,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 type app struct {
 	db             string
 	stdout, stderr io.Writer
+	// creates is true for the commands that may make a new SQLite database (serve, migrate,
+	// workspace create); the others refuse a path with no database, where a typing mistake
+	// would otherwise create an empty one and answer from it ("no record", "no key").
+	creates bool
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -64,7 +69,11 @@ postgres://user@host:port/dbname.`,
 	// defaults, and a PostgreSQL DSN may hold a password.
 	root.PersistentFlags().StringVar(&a.db, "db", defaultDB, "database: sqlite:PATH or postgres://... (env FINI_DB)")
 	envflag.Bind(root.PersistentFlags(), "db", "FINI_DB")
-	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return envflag.Resolve(cmd.Flags()) }
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		a.creates = cmd.Name() == "serve" || cmd.Name() == "migrate" ||
+			(cmd.Name() == "create" && cmd.Parent() != nil && cmd.Parent().Name() == "workspace")
+		return envflag.Resolve(cmd.Flags())
+	}
 	root.AddCommand(a.serveCmd(), a.migrateCmd(), a.workspaceCmd(), a.keyCmd(), a.importCmd(), a.restoreCmd(), a.purgeCmd(),
 		a.auditCmd())
 	return root
@@ -77,6 +86,9 @@ func (a *app) openStore(ctx context.Context) (store.Store, error) {
 		path := strings.TrimPrefix(a.db, "sqlite:")
 		if path == "" {
 			return nil, errors.New("--db sqlite: needs a path, e.g. sqlite:fini.db")
+		}
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !a.creates {
+			return nil, fmt.Errorf("--db: no database at %s (only serve, migrate and workspace create make a new one)", path)
 		}
 		return sqlite.Open(ctx, path)
 	case strings.HasPrefix(a.db, "postgres://"), strings.HasPrefix(a.db, "postgresql://"):

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -167,5 +169,25 @@ func TestBadDatabaseFlag(t *testing.T) {
 	_, _, err := finiServer(t, "sqlite:"+filepath.Join(t.TempDir(), "x.db"), "", "serve", "--response-validation", "loud")
 	if err == nil || !strings.Contains(err.Error(), "want enforce, report or off") {
 		t.Errorf("bad mode: %v", err)
+	}
+}
+
+// TestOnlyCreatingCommandsMakeADatabase: a mistyped --db path is an error for a command that
+// reads or changes an existing database, not an empty database that answers "nothing".
+func TestOnlyCreatingCommandsMakeADatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "typo.db")
+	ws := "00000000-0000-4000-8000-000000000000"
+	for _, args := range [][]string{{"audit", "--workspace", ws}, {"key", "list", "--workspace", ws}, {"purge", "--older-than", "1h"}} {
+		_, _, err := finiServer(t, "sqlite:"+path, "", args...)
+		if err == nil || err.Error() != "--db: no database at "+path+" (only serve, migrate and workspace create make a new one)" {
+			t.Errorf("%v: %v", args, err)
+		}
+		if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("%v created %s", args, path)
+		}
+	}
+	mustRun(t, "sqlite:"+path, "", "migrate")
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("migrate made no database: %v", err)
 	}
 }

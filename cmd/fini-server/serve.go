@@ -300,8 +300,8 @@ func parseRateLimit(limit string, burst int) (server.RateLimit, error) {
 		return r, fmt.Errorf("--rate-limit: %w", err)
 	}
 	switch {
-	case burst < 0:
-		return r, fmt.Errorf("--rate-burst %d: want at least 1 (or 0, one second's worth)", burst)
+	case burst < 0 || burst > server.MaxBurst:
+		return r, fmt.Errorf("--rate-burst %d: want from 1 to %d (or 0, one second's worth)", burst, server.MaxBurst)
 	case burst > 0 && !r.On():
 		return r, errors.New("--rate-burst needs --rate-limit")
 	}

@@ -286,7 +286,8 @@ func TestServeRateLimitFlags(t *testing.T) {
 		{[]string{"--rate-limit", "100"}, "", `--rate-limit: "100" is not a rate: want off, N/s or N/m with N from 1 to 1000000, e.g. 100/s`},
 		{[]string{"--rate-limit", "5/h"}, "", `--rate-limit: "5/h" is not a rate: want off, N/s or N/m with N from 1 to 1000000, e.g. 100/s`},
 		{nil, "0/s", `--rate-limit: "0/s" is not a rate: want off, N/s or N/m with N from 1 to 1000000, e.g. 100/s`},
-		{[]string{"--rate-limit", "10/s", "--rate-burst", "-1"}, "", "--rate-burst -1: want at least 1 (or 0, one second's worth)"},
+		{[]string{"--rate-limit", "10/s", "--rate-burst", "-1"}, "", "--rate-burst -1: want from 1 to 1000000 (or 0, one second's worth)"},
+		{[]string{"--rate-limit", "10/s", "--rate-burst", "1000000000000000000"}, "", "--rate-burst 1000000000000000000: want from 1 to 1000000 (or 0, one second's worth)"},
 		{[]string{"--rate-burst", "5"}, "", "--rate-burst needs --rate-limit"},
 	} {
 		t.Setenv("FINI_RATE_LIMIT", tt.env)

@@ -62,7 +62,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	// Errors quote what the user typed, which may be the key in the wrong place.
 	key := root.Flag("api-key").Value.String()
-	fmt.Fprintln(stderr, "fini:", redact.String(explain(err), key, os.Getenv("FINI_API_KEY")))
+	// The client's errors name it already ("fini: ..."): the prefix is said once.
+	fmt.Fprintln(stderr, "fini:", strings.TrimPrefix(redact.String(explain(err), key, os.Getenv("FINI_API_KEY")), "fini: "))
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code

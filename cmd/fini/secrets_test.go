@@ -108,7 +108,7 @@ func TestFailuresNeverShowTheKey(t *testing.T) {
 		{name: "key refused", baseURL: f.url, args: []string{"conversations", "list"}, code: exitAuth,
 			want: "...Invalid or revoked API key"},
 		{name: "base URL not http", baseURL: "ftp://u:SENTINELpw@example.com", args: []string{"conversations", "list"}, code: exitUsage,
-			want: "fini: fini: base URL \"ftp://u:xxxxx@example.com\": want http(s)://host[:port]\n"},
+			want: "fini: base URL \"ftp://u:xxxxx@example.com\": want http(s)://host[:port]\n"},
 		{name: "key for an id", baseURL: f.url, args: []string{"conversations", "get", sentinelKey}, code: exitUsage,
 			want: "fini: \"fini_xxxxx\" is not a conversation id (a UUID)\n"},
 		{name: "key on stdin for an id", baseURL: f.url, stdin: sentinelKey + "\n", args: []string{"conversations", "bulk-delete", "-"}, code: exitUsage,

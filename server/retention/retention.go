@@ -22,6 +22,10 @@ import (
 // behind a large purge.
 const Batch = 500
 
+// MinInterval is the shortest interval between runs: a run queries the database even when it
+// has nothing to do, and a shorter one would keep a core busy for nothing.
+const MinInterval = 100 * time.Millisecond
+
 // Config configures New. Store and Interval are required.
 type Config struct {
 	Store store.Store
@@ -55,8 +59,8 @@ func New(cfg Config) (*Loop, error) {
 	switch {
 	case cfg.Store == nil:
 		return nil, errors.New("retention: no store")
-	case cfg.Interval <= 0:
-		return nil, fmt.Errorf("retention: the interval must be positive, not %v", cfg.Interval)
+	case cfg.Interval < MinInterval:
+		return nil, fmt.Errorf("retention: the interval must be at least %v, not %v", MinInterval, cfg.Interval)
 	case cfg.PurgeAfter < 0 || cfg.AuditRetention < 0:
 		return nil, errors.New("retention: durations cannot be negative")
 	}

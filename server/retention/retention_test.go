@@ -215,6 +215,7 @@ func TestConfigChecked(t *testing.T) {
 	for _, cfg := range []retention.Config{
 		{Interval: time.Minute},
 		{Store: lockedStore{}, Interval: 0},
+		{Store: lockedStore{}, Interval: time.Nanosecond}, // would keep a core busy doing nothing
 		{Store: lockedStore{}, Interval: time.Minute, PurgeAfter: -time.Second},
 	} {
 		if _, err := retention.New(cfg); err == nil {

@@ -62,7 +62,9 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	// Without statistics SQLite guesses that "workspace_id = ?" on a partial index beats 50
 	// primary-key lookups, and a bulk delete scans the workspace. A bounded ANALYZE (a few
 	// hundred rows an index) is quick at any size; the checkpointer refreshes it now and then.
-	if _, err := write.ExecContext(ctx, `PRAGMA analysis_limit=400; ANALYZE`); err != nil {
+	// Statistics only help the planner (every key names its workspace, so no plan depends on
+	// them for correctness): a database another process holds locked is opened without them.
+	if _, err := write.ExecContext(ctx, `PRAGMA analysis_limit=400; ANALYZE`); err != nil && !isBusy(err) {
 		write.Close()
 		return nil, fmt.Errorf("sqlite analyze: %w", err)
 	}
@@ -214,10 +216,16 @@ var Dialect = sqlstore.Dialect{
 	Rebind:    func(q string) string { return q },
 	ForUpdate: "",
 	Classify:  classify,
-	Retryable: func(err error) bool {
-		code, ok := resultCode(err)
-		return ok && (code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED)
-	},
+	// Nothing is worth running again at once: a BUSY comes after the busy timeout already
+	// waited for the lock, and another wait would only outlast the client's (a 503 with
+	// Retry-After says the same in time).
+	Retryable: func(error) bool { return false },
+}
+
+// isBusy reports whether err is SQLite's "database is locked" (BUSY or LOCKED).
+func isBusy(err error) bool {
+	code, ok := resultCode(err)
+	return ok && (code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED)
 }
 
 func resultCode(err error) (int, bool) {
