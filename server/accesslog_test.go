@@ -143,7 +143,8 @@ func TestClientGoneIsNotAServerError(t *testing.T) {
 		<-entered // the request is in the store: the client hangs up
 		cancel()
 	}()
-	if _, err := http.DefaultClient.Do(req); err == nil {
+	if res, err := http.DefaultClient.Do(req); err == nil {
+		res.Body.Close()
 		t.Fatal("the request completed")
 	}
 	<-logs.wrote
