@@ -93,16 +93,10 @@ docs-test: ## Open /docs in headless Chromium (Debian's, required): every operat
 	FINI_REQUIRE_BROWSER=1 go test -count=1 -v -run '^TestDocsPageInBrowser$$' ./server/
 
 BENCH_COUNT ?= 6
-BENCHSTAT := go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260312031701-16a31bc5fbd0
+BASELINE ?= b12f43a
 .PHONY: bench
-bench: ## In-process benchmarks (benchstat), loopback load on SQLite and PostgreSQL, scale to 1M, bulk deletes during a purge; see BENCHMARKS.md
-	@mkdir -p bin/bench
-	go test -run '^$$' -bench 'BenchmarkDeleteOverhead|BenchmarkOperations' -benchmem -count $(BENCH_COUNT) ./server/ | tee bin/bench/inprocess.txt
-	$(BENCHSTAT) -col /stack bin/bench/inprocess.txt | tee bin/bench/inprocess-stat.txt
-	scripts/bench-load.sh | tee bin/bench/load.jsonl
-	go run ./cmd/fini-load scale --sizes 10000,100000,1000000 | tee bin/bench/scale.jsonl
-	go test -run '^$$' -bench BenchmarkBulkDeleteDuringPurge -benchtime 1x -count $(BENCH_COUNT) ./server/retention/ | tee bin/bench/purge.txt
-	$(BENCHSTAT) -col /purge bin/bench/purge.txt | tee bin/bench/purge-stat.txt
+bench: ## Every figure of BENCHMARKS.md, side by side with BASELINE (a git ref, built in the same run) into bin/bench/; about 30 minutes
+	BENCH_COUNT=$(BENCH_COUNT) BASELINE=$(BASELINE) scripts/bench.sh
 
 FUZZTIME ?= 20s
 .PHONY: fuzz

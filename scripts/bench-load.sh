@@ -5,12 +5,14 @@
 # peak RSS. Get and delete are measured twice, by fini-load and by wrk (an established load
 # generator, "tool":"wrk"), same ids, connections and duration, so that no headline figure
 # rests on the project's own tool alone. Bounded: DURATION per op (default 5s), traffic to
-# 127.0.0.1 only.
+# 127.0.0.1 only. SERVER_BIN runs another fini-server build under the same load (scripts/bench.sh
+# passes the baseline's), and TREE labels the lines it prints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-5s}
 CONC=${CONC:-32}
-N=${N:-20000}
+N=${N:-30000}
+TREE=${TREE:-head}
 PORT=${PORT:-18281}
 ENGINES=${ENGINES:-sqlite postgres}
 OPS=${OPS:-get list delete bulk}
@@ -24,10 +26,10 @@ cleanup() {
 trap cleanup EXIT
 
 go build -o "$work/" ./cmd/fini-server ./cmd/fini-load
+server_bin=${SERVER_BIN:-$work/fini-server}
 "$work/fini-load" gen --n "$N" --ids "$work/ids" >"$work/conversations.jsonl"
-half=$((N / 2))
-head -n "$half" "$work/ids" >"$work/ids-a"  # get, list, delete
-tail -n "$half" "$work/ids" >"$work/ids-b"  # bulk deletes (each id deleted once, then refused)
+head -n 10000 "$work/ids" >"$work/ids-a"          # get, list, delete
+tail -n +10001 "$work/ids" >"$work/ids-b"         # bulk deletes (each id deleted once, then refused)
 
 [ "$(nproc)" -ge 2 ] || { echo "bench-load: needs two cores (server and load on one each)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "bench-load: needs wrk (apt-get install wrk)" >&2; exit 1; }
@@ -42,12 +44,12 @@ for engine in $ENGINES; do
 			db="$PG&search_path=$schema"
 			;;
 		esac
-		srv() { "$work/fini-server" --db "$db" "$@"; }
+		srv() { "$server_bin" --db "$db" "$@"; }
 		ws=$(srv workspace create bench)
 		key=$(srv key create --workspace "$ws" --scopes read,write)
 		srv import --workspace "$ws" "$work/conversations.jsonl" >/dev/null
 		# taskset execs the server, so $! is the server itself.
-		taskset -c 0 "$work/fini-server" --db "$db" serve --addr "127.0.0.1:$PORT" --response-validation "$mode" \
+		taskset -c 0 "$server_bin" --db "$db" serve --addr "127.0.0.1:$PORT" --response-validation "$mode" \
 			2>"$work/server.log" &
 		server_pid=$!
 		for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null && break; sleep 0.1; done
@@ -58,14 +60,14 @@ for engine in $ENGINES; do
 			out=$(taskset -c 1 "$work/fini-load" run --url "http://127.0.0.1:$PORT" --key "$key" --ids "$ids" \
 				--op "$op" --concurrency "$conc" --duration "$DURATION")
 			rss=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
-			echo "{\"engine\":\"$engine\",\"mode\":\"$mode\",\"peak_rss_kib\":$rss,${out#\{}"
+			echo "{\"tree\":\"$TREE\",\"engine\":\"$engine\",\"mode\":\"$mode\",\"peak_rss_kib\":$rss,${out#\{}"
 			case $op in
 			get | delete)
 				method=GET
 				[ "$op" = delete ] && method=DELETE
 				out=$(WRK_IDS="$ids" WRK_METHOD=$method WRK_KEY="$key" taskset -c 1 wrk -t1 -c"$conc" -d"$DURATION" \
 					-s scripts/wrk-ids.lua "http://127.0.0.1:$PORT" | grep '^{"tool":"wrk"')
-				echo "{\"engine\":\"$engine\",\"mode\":\"$mode\",\"op\":\"$op\",\"concurrency\":$conc,${out#\{}"
+				echo "{\"tree\":\"$TREE\",\"engine\":\"$engine\",\"mode\":\"$mode\",\"op\":\"$op\",\"concurrency\":$conc,${out#\{}"
 				;;
 			esac
 		done
