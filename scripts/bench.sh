@@ -67,9 +67,12 @@ for t in base head; do
 	' "$out/inprocess-$t.txt"
 done | tee "$out/ratio.txt"
 
-# Loopback load: the same load generator and wrk against each tree's server.
-for t in base head; do
-	TREE=$t SERVER_BIN="$work/bin-$t/fini-server" scripts/bench-load.sh | tee -a "$out/load.jsonl"
+# Loopback load: the same load generator and wrk against each tree's server, the trees in
+# turn for each engine.
+for engine in ${ENGINES:-sqlite postgres}; do
+	for t in base head; do
+		TREE=$t ENGINES=$engine SERVER_BIN="$work/bin-$t/fini-server" scripts/bench-load.sh | tee -a "$out/load.jsonl"
+	done
 done
 
 # Scale on SQLite: each tree's own importer and stack, grown to the largest size.
