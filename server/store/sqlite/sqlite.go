@@ -47,7 +47,7 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	// secure_delete overwrites what a write frees (a deleted row, the old copy of an updated
 	// one, a freed page) with zeros, so that a purged conversation leaves no bytes behind in
 	// the pages it occupied.
-	write, err := sql.Open("sqlite", dsn("&_txlock=immediate&_pragma=wal_autocheckpoint(0)&_pragma=secure_delete(1)&_pragma=cache_size(-65536)"))
+	write, err := sql.Open("sqlite", dsn("&_txlock=immediate&_pragma=wal_autocheckpoint(0)&_pragma=secure_delete(1)"))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -220,6 +220,11 @@ var Dialect = sqlstore.Dialect{
 	// waited for the lock, and another wait would only outlast the client's (a 503 with
 	// Retry-After says the same in time).
 	Retryable: func(error) bool { return false },
+	// A bulk load touches every index all over: 64 MiB of cache keep their pages in memory.
+	// Requests' commits keep SQLite's default (2 MB), because each commit walks the page
+	// cache's hash table, which grows with the pages cached (a 64 MiB cache made a delete
+	// 27% slower).
+	ImportPragmas: [2]string{`PRAGMA cache_size = -65536`, `PRAGMA cache_size = -2000`},
 }
 
 // isBusy reports whether err is SQLite's "database is locked" (BUSY or LOCKED).

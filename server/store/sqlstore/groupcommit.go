@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -115,6 +116,9 @@ func (db *DB) tryGroup(group []*groupWrite, results []error) error {
 	if err != nil {
 		return db.classify(fmt.Errorf("begin: %w", err))
 	}
+	if len(group) == 1 {
+		return db.commitAlone(ctx, tx, group[0], &results[0])
+	}
 	for i, w := range group {
 		if results[i] = w.ctx.Err(); results[i] != nil {
 			continue
@@ -134,6 +138,25 @@ func (db *DB) tryGroup(group []*groupWrite, results []error) error {
 			_ = tx.Rollback()
 			return db.classify(fmt.Errorf("release savepoint: %w", err))
 		}
+	}
+	if err := tx.Commit(); err != nil {
+		return db.classify(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// commitAlone runs w, a group of one, in tx and commits it: the transaction is all or nothing
+// already, so the three statements of a savepoint are spared when no other write shares it
+// (a lone client's every write).
+func (db *DB) commitAlone(ctx context.Context, tx *sql.Tx, w *groupWrite, result *error) error {
+	if *result = w.ctx.Err(); *result == nil {
+		*result = w.fn(context.WithoutCancel(w.ctx), tx)
+	}
+	if *result != nil {
+		if err := tx.Rollback(); err != nil {
+			return db.classify(fmt.Errorf("roll back a write: %w", errors.Join(*result, err)))
+		}
+		return nil
 	}
 	if err := tx.Commit(); err != nil {
 		return db.classify(fmt.Errorf("commit: %w", err))

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"database/sql"
 	"fmt"
 	"iter"
@@ -71,9 +72,27 @@ func (db *DB) copyRows(ctx context.Context, rows iter.Seq2[[]any, error]) error 
 	return db.classify(db.Dialect.Copy(ctx, db.Write, "conversations", importColumns, rows))
 }
 
-// insertRows inserts rows importBatch at a time with one prepared statement, and the rest
-// with one more.
+// insertRows inserts rows in tx (insertBatches).
+// The dialect's ImportPragmas run around the inserts, the second one whatever they did: a
+// pragma such as SQLite's cache_size outlives the transaction.
 func (db *DB) insertRows(ctx context.Context, tx *sql.Tx, rows iter.Seq2[[]any, error]) error {
+	before, after := db.Dialect.ImportPragmas[0], db.Dialect.ImportPragmas[1]
+	if before == "" {
+		return db.insertBatches(ctx, tx, rows)
+	}
+	if _, err := db.txExec(ctx, tx, before); err != nil {
+		return fmt.Errorf("%s: %w", before, err)
+	}
+	err := db.insertBatches(ctx, tx, rows)
+	if _, aerr := db.txExec(context.WithoutCancel(ctx), tx, after); aerr != nil {
+		err = errors.Join(err, fmt.Errorf("%s: %w", after, aerr))
+	}
+	return err
+}
+
+// insertBatches inserts rows importBatch at a time with one prepared statement, and the rest
+// with one more.
+func (db *DB) insertBatches(ctx context.Context, tx *sql.Tx, rows iter.Seq2[[]any, error]) error {
 	var full *sql.Stmt
 	args := make([]any, 0, importBatch*len(importColumns))
 	for r, err := range rows {

@@ -46,6 +46,10 @@ type Dialect struct {
 	// process holds it. Empty where a write transaction already excludes every other writer
 	// (SQLite).
 	PurgeLock string
+	// ImportPragmas, when set, are run in an import's transaction before its inserts and
+	// after them (SQLite: a page cache as large as a bulk load needs, which every request's
+	// commit would pay to walk, then the usual one again).
+	ImportPragmas [2]string
 }
 
 // DB is a store.Store over database/sql. Reads go to Read and writes to Write, which may be
