@@ -102,7 +102,7 @@ FINI_TEST_POSTGRES=$PG go test -run '^$' -bench BenchmarkBulkDelete -benchtime 1
 	-cpuprofile "$out/profiles/postgres-bulk.pprof" -o "$work/postgres.test" ./server/store/postgres/ | tee -a "$out/store.txt"
 FINI_TEST_POSTGRES=$PG go test -run '^$' -bench BenchmarkBulkDeleteDuringPurge -benchtime 1x -count "$COUNT" ./server/retention/ | tee "$out/purge.txt"
 $BENCHSTAT -col /purge "$out/purge.txt" | tee "$out/purge-stat.txt"
-(cd server && "$work/bin-head/server.test" -test.run '^$' -test.bench 'BenchmarkDeleteOverhead/.*stack=enforce$' \
+(cd server && "$work/bin-head/server.test" -test.run '^$' -test.bench 'BenchmarkDeleteOverhead/op=delete-inmemory/stack=enforce$' \
 	-test.benchtime 2s -test.cpuprofile "$PWD/../$out/profiles/delete-enforce.pprof" >/dev/null)
 go test -run '^$' -bench 'BenchmarkImport/engine=sqlite' -benchtime 3x -cpuprofile "$out/profiles/import.pprof" \
 	-o "$work/importer.test" ./server/importer/ >/dev/null
