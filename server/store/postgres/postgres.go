@@ -91,6 +91,8 @@ var Dialect = sqlstore.Dialect{
 	// A transaction-scoped advisory lock: released by the batch's commit or rollback, and by
 	// the server when a replica dies mid-batch, so no replica can hold it for ever.
 	PurgeLock: `SELECT ` + purgeLock,
+	// COPY leaves the table without statistics; ANALYZE samples at most 30,000 rows.
+	AfterImport: `ANALYZE conversations`,
 	Retryable: func(err error) bool {
 		var e *pgconn.PgError
 		return errors.As(err, &e) && (e.Code == "40P01" || e.Code == "40001")

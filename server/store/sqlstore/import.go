@@ -48,6 +48,11 @@ func (db *DB) ImportConversations(ctx context.Context, cs iter.Seq2[store.Conver
 	if err != nil {
 		return fmt.Errorf("import conversations (after %d): %w", n, err)
 	}
+	if db.Dialect.AfterImport != "" {
+		if _, err := db.exec(ctx, db.Dialect.AfterImport); err != nil {
+			return fmt.Errorf("after importing %d conversations: %s: %w", n, db.Dialect.AfterImport, err)
+		}
+	}
 	return nil
 }
 

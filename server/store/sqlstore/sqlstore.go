@@ -50,6 +50,10 @@ type Dialect struct {
 	// after them (SQLite: a page cache as large as a bulk load needs, which every request's
 	// commit would pay to walk, then the usual one again).
 	ImportPragmas [2]string
+	// AfterImport, when set, runs once an import committed (PostgreSQL: ANALYZE). A table
+	// just filled has no statistics, and until autovacuum gathers some the planner may
+	// read a lookup by (workspace_id, id) from the live-list index, scanning the workspace.
+	AfterImport string
 }
 
 // DB is a store.Store over database/sql. Reads go to Read and writes to Write, which may be
