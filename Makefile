@@ -95,7 +95,7 @@ docs-test: ## Open /docs in headless Chromium (Debian's, required): every operat
 BENCH_COUNT ?= 6
 BASELINE ?= b12f43a
 .PHONY: bench
-bench: ## Every figure of BENCHMARKS.md, side by side with BASELINE (a git ref, built in the same run) into bin/bench/; about 30 minutes
+bench: ## Every figure of BENCHMARKS.md, side by side with BASELINE (a git ref, built in the same run) into bin/bench/; about 35 minutes
 	BENCH_COUNT=$(BENCH_COUNT) BASELINE=$(BASELINE) scripts/bench.sh
 
 FUZZTIME ?= 20s
