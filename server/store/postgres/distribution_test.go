@@ -21,12 +21,13 @@ import (
 )
 
 // spanWorkspaces are the statements that span workspaces by design: the maintenance of
-// every workspace at once (the purge, its progress gauge, the records' retention), not a
-// request of one. On a database distributed by workspace they run on every shard.
+// every workspace at once (the purge, its progress gauge, the records' retention, the
+// statistics an import refreshes), not a request of one. On a database distributed by workspace they run on every shard.
 var spanWorkspaces = []*regexp.Regexp{
 	regexp.MustCompile(`^DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at <`),
 	regexp.MustCompile(`^SELECT MIN\(deleted_at\) FROM conversations`),
 	regexp.MustCompile(`^DELETE FROM audit_records WHERE recorded_at <`),
+	regexp.MustCompile(`^ANALYZE conversations$`), // statistics after an import
 }
 
 // TestQueriesStayInTheirWorkspace is the simulation of README's "Running on a distributed

@@ -484,8 +484,12 @@ func (db *DB) RestoreConversation(ctx context.Context, workspaceID, id uuid.UUID
 	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		now := db.now()
 		var err error
+		// "Deleted" is spelled COALESCE(deleted_at, 0) <> 0 (a deletion time is never 0) so that
+		// no planner can prove the predicate of the index of deleted rows, which the purge uses
+		// across workspaces: with statistics from a table where little is deleted, PostgreSQL
+		// searched it, not the key (TestQueriesStayInTheirWorkspace).
 		restored, err = db.txChanged(ctx, tx,
-			`UPDATE conversations SET deleted_at = NULL WHERE id = ? AND workspace_id = ? AND deleted_at IS NOT NULL `+returningChanged,
+			`UPDATE conversations SET deleted_at = NULL WHERE id = ? AND workspace_id = ? AND COALESCE(deleted_at, 0) <> 0 `+returningChanged,
 			id.String(), workspaceID.String())
 		if err != nil {
 			return err
