@@ -154,7 +154,7 @@ func (db *DB) commitAlone(ctx context.Context, tx *sql.Tx, w *groupWrite, result
 	}
 	if *result != nil {
 		if err := tx.Rollback(); err != nil {
-			return db.classify(fmt.Errorf("roll back a write: %w", errors.Join(*result, err)))
+			*result = db.classify(fmt.Errorf("roll back a write: %w", errors.Join(*result, err)))
 		}
 		return nil
 	}
