@@ -79,17 +79,19 @@ func (db *DB) copyRows(ctx context.Context, rows iter.Seq2[[]any, error]) error 
 
 // insertRows inserts rows in tx (insertBatches).
 // The dialect's ImportPragmas run around the inserts, the second one whatever they did: a
-// pragma such as SQLite's cache_size outlives the transaction.
+// pragma such as SQLite's cache_size outlives the transaction. They are the one exception
+// to txExec: SQLite applies cache_size when the statement is prepared, not when it runs, so
+// a prepared and cached copy would change nothing (and preparing it would change the cache).
 func (db *DB) insertRows(ctx context.Context, tx *sql.Tx, rows iter.Seq2[[]any, error]) error {
 	before, after := db.Dialect.ImportPragmas[0], db.Dialect.ImportPragmas[1]
 	if before == "" {
 		return db.insertBatches(ctx, tx, rows)
 	}
-	if _, err := db.txExec(ctx, tx, before); err != nil {
+	if _, err := tx.ExecContext(ctx, before); err != nil {
 		return fmt.Errorf("%s: %w", before, err)
 	}
 	err := db.insertBatches(ctx, tx, rows)
-	if _, aerr := db.txExec(context.WithoutCancel(ctx), tx, after); aerr != nil {
+	if _, aerr := tx.ExecContext(context.WithoutCancel(ctx), after); aerr != nil {
 		err = errors.Join(err, fmt.Errorf("%s: %w", after, aerr))
 	}
 	return err

@@ -8,7 +8,7 @@ import (
 )
 
 // Every statement of this package runs through exec, query, queryRow, txExec, txQuery or
-// txPrepare.
+// txPrepare, but SQLite's import pragmas (insertRows says why).
 // They bind the dialect's placeholders, pick the pool (reads on Read; writes on Write, behind
 // the write gate, or in a transaction that entered it) and prepare each query once where the
 // driver does not: modernc's SQLite prepares anew at every call, while pgx keeps a statement
