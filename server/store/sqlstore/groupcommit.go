@@ -106,16 +106,11 @@ func (db *DB) commitGroup(group []*groupWrite) {
 // writes with it; a write whose request is gone before its turn is not run.
 func (db *DB) tryGroup(group []*groupWrite, results []error) error {
 	ctx := context.Background()
-	leave, err := db.enterWrite(ctx)
+	tx, leave, err := db.beginWrite(ctx)
 	if err != nil {
 		return err
 	}
 	defer leave()
-	db.preparePending(ctx)
-	tx, err := db.Write.BeginTx(ctx, nil)
-	if err != nil {
-		return db.classify(fmt.Errorf("begin: %w", err))
-	}
 	if len(group) == 1 {
 		return db.commitAlone(ctx, tx, group[0], &results[0])
 	}

@@ -135,17 +135,29 @@ func (db *DB) enterWrite(ctx context.Context) (func(), error) {
 	}
 }
 
+// beginWrite enters the write gate and begins a transaction on the writer, once the
+// statements earlier transactions ran unprepared are prepared; leave exits the gate, after
+// the transaction ends.
+func (db *DB) beginWrite(ctx context.Context) (tx *sql.Tx, leave func(), err error) {
+	leave, err = db.enterWrite(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	db.preparePending(ctx)
+	tx, err = db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		leave()
+		return nil, nil, db.classify(fmt.Errorf("begin: %w", err))
+	}
+	return tx, leave, nil
+}
+
 func (db *DB) tryTx(ctx context.Context, fn txFunc) error {
-	leave, err := db.enterWrite(ctx)
+	tx, leave, err := db.beginWrite(ctx)
 	if err != nil {
 		return err
 	}
 	defer leave()
-	db.preparePending(ctx)
-	tx, err := db.Write.BeginTx(ctx, nil)
-	if err != nil {
-		return db.classify(fmt.Errorf("begin: %w", err))
-	}
 	if err := fn(ctx, tx); err != nil {
 		_ = tx.Rollback() // the error that made us roll back is the one worth reporting
 		return err
