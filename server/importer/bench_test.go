@@ -19,7 +19,7 @@ import (
 
 // demoLines returns n demo conversations as JSON Lines, each with a botId as an operator's
 // export would have.
-func demoLines(b *testing.B, n int, seed uint64) []byte {
+func demoLines(b testing.TB, n int, seed uint64) []byte {
 	b.Helper()
 	rnd := rand.New(rand.NewPCG(seed, 9))
 	bot := uuid.New()

@@ -27,6 +27,11 @@ const MaxLineBytes = 16 << 20
 // conversations, validating each line against the spec's schema.
 type Importer struct {
 	schema *openapi3.Schema
+	// fast is the schema compiled for the fast path; nil if the schema uses a keyword that
+	// the fast path does not check (fastErr says which), and then every line takes the
+	// general path.
+	fast    *node
+	fastErr error
 }
 
 // New prepares the PublicConversation schema of the spec.
@@ -39,7 +44,8 @@ func New() (*Importer, error) {
 	if !ok || ref.Value == nil {
 		return nil, errors.New("openapi.yaml has no PublicConversation schema")
 	}
-	return &Importer{schema: ref.Value}, nil
+	fast, err := compileLine(ref.Value)
+	return &Importer{schema: ref.Value, fast: fast, fastErr: err}, nil
 }
 
 // LineError is an import failure on one line of the input.

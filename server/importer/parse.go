@@ -15,14 +15,27 @@ import (
 	"github.com/fini-oss/conversations/server/store"
 )
 
-// Parse validates one line and returns the conversation to store in workspace.
+// Parse validates one line and returns the conversation to store in workspace. Most lines
+// take the fast path (fastpath.go); the others, and every line the fast path is not sure of,
+// take the general one, which decides.
+func (im *Importer) Parse(workspace uuid.UUID, line []byte) (store.Conversation, error) {
+	if im.fast != nil {
+		if c, ok := parseFast(im.fast, line); ok {
+			c.WorkspaceID = workspace
+			return c, nil
+		}
+	}
+	return im.parseGeneral(workspace, line)
+}
+
+// parseGeneral validates one line with kin-openapi and returns the conversation to store.
 //
 // A line that the spec accepts is stored as its own bytes (less its botId), since the API
 // serves stored conversations as they are: decoding and re-encoding it would cost more than
 // validating it. The exception is a line whose bytes are not what an answer may carry, an id
 // in upper case (answers use the canonical lower case) or an integer too large to survive a
 // float: it is stored re-encoded from the generated types, which canonicalise both.
-func (im *Importer) Parse(workspace uuid.UUID, line []byte) (store.Conversation, error) {
+func (im *Importer) parseGeneral(workspace uuid.UUID, line []byte) (store.Conversation, error) {
 	var c store.Conversation
 	// Stored bytes are served as they are, so they must read the same to every JSON parser.
 	if err := openapi.StrictJSON(line); err != nil {
