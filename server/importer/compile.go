@@ -3,7 +3,9 @@ package importer
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -172,7 +174,8 @@ func compileObject(n *node, s *openapi3.Schema, depth int) error {
 	if len(s.Properties) > maxProps-1 { // one bit is kept for botId
 		return fmt.Errorf("%d properties", len(s.Properties))
 	}
-	for name, ref := range s.Properties {
+	for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
+		ref := s.Properties[name]
 		if ref == nil || ref.Value == nil {
 			return fmt.Errorf("%s: unresolved", name)
 		}
