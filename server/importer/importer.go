@@ -107,6 +107,9 @@ func (im *Importer) Import(ctx context.Context, s store.Store, workspace uuid.UU
 	return n, nil
 }
 
+// jsonSpace is the whitespace JSON allows around a value.
+const jsonSpace = " \t\r\n"
+
 // batchLines is how many lines a parser takes at a time.
 const batchLines = 256
 
@@ -146,7 +149,9 @@ func (im *Importer) parse(ctx context.Context, workspace uuid.UUID, r io.Reader)
 			return true
 		}
 		for n := 1; sc.Scan(); n++ {
-			line := bytes.TrimSpace(sc.Bytes())
+			// JSON's whitespace only: a line wrapped in a form feed or a Unicode space is not
+			// JSON, and is refused rather than guessed at.
+			line := bytes.Trim(sc.Bytes(), jsonSpace)
 			if len(line) == 0 {
 				continue
 			}

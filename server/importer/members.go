@@ -1,5 +1,10 @@
 package importer
 
+import (
+	"bytes"
+	"encoding/json"
+)
+
 // withoutMember returns the JSON object line without its top-level member name (the first
 // one: a strict line names each member once), cutting the member and one comma beside it.
 // line must be valid JSON.
@@ -11,11 +16,10 @@ func withoutMember(line []byte, name string) []byte {
 	prevEnd := i + 1 // where the previous member (or the "{") ends
 	for i = skipSpace(line, i+1); i < len(line) && line[i] == '"'; {
 		keyEnd := stringEnd(line, i)
-		key := line[i+1 : keyEnd]
 		v := skipSpace(line, skipSpace(line, keyEnd+1)+1) // past the ':'
 		valueEnd := valueEnd(line, v)
 		next := skipSpace(line, valueEnd)
-		if string(key) == name {
+		if isMember(line[i:keyEnd+1], name) {
 			out := make([]byte, 0, len(line))
 			if line[next] == ',' { // cut the member and the comma after it
 				out = append(out, line[:i]...)
@@ -32,6 +36,16 @@ func withoutMember(line []byte, name string) []byte {
 		i = skipSpace(line, next+1)
 	}
 	return line
+}
+
+// isMember reports whether the quoted JSON string q spells name: its bytes, or, when it has
+// escapes ("b\u006ftId"), what they decode to, as every JSON parser reads it.
+func isMember(q []byte, name string) bool {
+	if bytes.IndexByte(q, '\\') < 0 {
+		return string(q[1:len(q)-1]) == name
+	}
+	var s string
+	return json.Unmarshal(q, &s) == nil && s == name
 }
 
 func skipSpace(b []byte, i int) int {

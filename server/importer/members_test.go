@@ -11,6 +11,10 @@ func TestWithoutMember(t *testing.T) {
 		{`{"botId":{"nested":["]"]}}`, `{}`},
 		{`{"a":{"botId":1},"b":2}`, `{"a":{"botId":1},"b":2}`}, // only the top level
 		{`{"id":1}`, `{"id":1}`},
+		// A name is compared as JSON reads it: an escape spells the same member.
+		{`{"b\u006ftId":"x","id":1}`, `{"id":1}`},
+		{`{"id":1,"\u0062otId":null}`, `{"id":1}`},
+		{`{"bot\"Id":1,"id":1}`, `{"bot\"Id":1,"id":1}`},
 	}
 	for _, tt := range tests {
 		if got := string(withoutMember([]byte(tt.in), "botId")); got != tt.want {
