@@ -104,7 +104,7 @@ bench: ## Every figure of BENCHMARKS.md, side by side with BASELINE (a git ref, 
 FUZZ_HTTP ?= 10000x
 FUZZ_IMPORT ?= 25000x
 .PHONY: fuzz
-fuzz: ## Fuzz the HTTP stack and the import parser (CI: FUZZ_HTTP=10000x FUZZ_IMPORT=25000x, about 20 s each; try 1000000x)
+fuzz: ## Fuzz the HTTP stack and the import parser (CI: FUZZ_HTTP=10000x FUZZ_IMPORT=25000x, about 20 s each; longer: FUZZ_HTTP=1000000x FUZZ_IMPORT=10000000x)
 	go test -run '^$$' -fuzz '^FuzzHTTP$$' -fuzztime $(FUZZ_HTTP) -fuzzminimizetime 1s ./server/
 	go test -run '^$$' -fuzz '^FuzzImportParse$$' -fuzztime $(FUZZ_IMPORT) -fuzzminimizetime 1s ./server/importer/
 

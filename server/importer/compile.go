@@ -144,6 +144,8 @@ func compile(s *openapi3.Schema, depth int) (*node, error) {
 
 // compileFormat sets the node's check of its format: the spec's own for strings, none for
 // the numeric formats whose range the fast path's numbers (15 digits at most) always meet.
+// kin-openapi's global format tables are read here, once: a format defined there later would
+// be seen by the general path alone (this program defines none).
 func compileFormat(n *node, format string) error {
 	if format == "" {
 		return nil
@@ -171,7 +173,7 @@ func compileFormat(n *node, format string) error {
 
 // compileObject compiles an object's properties, required members and openness.
 func compileObject(n *node, s *openapi3.Schema, depth int) error {
-	if len(s.Properties) > maxProps-1 { // one bit is kept for botId
+	if len(s.Properties) > maxProps {
 		return fmt.Errorf("%d properties", len(s.Properties))
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
@@ -241,8 +243,8 @@ func compileLine(conversation *openapi3.Schema) (*node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if root.kind != kindObject || root.prop("botId") >= 0 {
-		return nil, errors.New("a conversation is not an object without botId")
+	if root.kind != kindObject || root.prop("botId") >= 0 || len(root.props) == maxProps {
+		return nil, errors.New("a conversation is not an object with room for a botId")
 	}
 	root.props = append(root.props, prop{name: "botId", node: &node{kind: kindString, nullable: true,
 		format: openapi.FormatCheckers["uuid"], field: fieldBotID}})

@@ -27,9 +27,8 @@ const MaxLineBytes = 16 << 20
 // conversations, validating each line against the spec's schema.
 type Importer struct {
 	schema *openapi3.Schema
-	// fast is the schema compiled for the fast path; nil if the schema uses a keyword that
-	// the fast path does not check (fastErr says which), and then every line takes the
-	// general path.
+	// fast is the schema compiled for the fast path; nil if the spec's schema cannot be
+	// compiled for it (fastErr says why), and then every line takes the general path.
 	fast    *node
 	fastErr error
 }
