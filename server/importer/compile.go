@@ -92,22 +92,12 @@ func compile(s *openapi3.Schema, depth int) (*node, error) {
 	if len(*s.Type) != 1 {
 		return nil, fmt.Errorf("type %v", *s.Type)
 	}
-	switch t := (*s.Type)[0]; t {
-	case openapi3.TypeString:
-		n.kind = kindString
-	case openapi3.TypeInteger:
-		n.kind = kindInteger
-	case openapi3.TypeNumber:
-		n.kind = kindNumber
-	case openapi3.TypeBoolean:
-		n.kind = kindBoolean
-	case openapi3.TypeObject:
-		n.kind = kindObject
-	case openapi3.TypeArray:
-		n.kind = kindArray
-	default:
+	t := (*s.Type)[0]
+	k, ok := kinds[t]
+	if !ok {
 		return nil, fmt.Errorf("type %q", t)
 	}
+	n.kind = k
 	if err := compileFormat(n, s.Format); err != nil {
 		return nil, err
 	}
@@ -140,6 +130,12 @@ func compile(s *openapi3.Schema, depth int) (*node, error) {
 		n.items = items
 	}
 	return n, nil
+}
+
+// kinds maps the schema types the fast path checks to their kinds.
+var kinds = map[string]kind{
+	openapi3.TypeString: kindString, openapi3.TypeInteger: kindInteger, openapi3.TypeNumber: kindNumber,
+	openapi3.TypeBoolean: kindBoolean, openapi3.TypeObject: kindObject, openapi3.TypeArray: kindArray,
 }
 
 // compileFormat sets the node's check of its format: the spec's own for strings, none for
