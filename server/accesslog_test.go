@@ -104,7 +104,7 @@ func TestAccessLogNeverHoldsAKey(t *testing.T) {
 // blockingStore holds each delete until its request's context ends, as a store call does
 // when the client goes away mid-call.
 type blockingStore struct {
-	store.Store
+	store.API
 	entered chan struct{}
 }
 
@@ -132,7 +132,7 @@ func TestClientGoneIsNotAServerError(t *testing.T) {
 	logs := &notifyingBuffer{wrote: make(chan struct{}, 16)}
 	entered := make(chan struct{}, 1)
 	se := servertest.New(t, servertest.Options{Logger: slog.New(logline.New(logs, nil)),
-		WrapStore: func(s store.Store) store.Store { return blockingStore{s, entered} }})
+		WrapStore: func(s store.API) store.API { return blockingStore{s, entered} }})
 	ctx, cancel := context.WithCancel(context.Background())
 	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, se.URL+"/v2/hc-interactions/"+uuid.NewString()+"/public", nil)
 	if err != nil {

@@ -59,7 +59,7 @@ const touchEvery = time.Minute
 // authenticator checks bearer keys against the store on every request, so a revoked key
 // fails on the very next request, also on other replicas.
 type authenticator struct {
-	store   store.Store
+	store   store.Keys
 	now     func() time.Time
 	log     *slog.Logger
 	touched sync.Map // key id -> time.Time of the last write of last_used_at

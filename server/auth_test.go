@@ -15,7 +15,7 @@ import (
 
 // hashSpy records what the server looks keys up by.
 type hashSpy struct {
-	store.Store
+	store.API
 	mu     sync.Mutex
 	hashes [][]byte
 }
@@ -24,7 +24,7 @@ func (s *hashSpy) APIKeyByHash(ctx context.Context, hash []byte) (store.APIKey, 
 	s.mu.Lock()
 	s.hashes = append(s.hashes, bytes.Clone(hash))
 	s.mu.Unlock()
-	return s.Store.APIKeyByHash(ctx, hash)
+	return s.API.APIKeyByHash(ctx, hash)
 }
 
 // nearMisses returns keys that share ever longer prefixes with key.
@@ -50,7 +50,7 @@ func nearMisses(key string) map[string]string {
 // work done (BenchmarkKeyCheck shows the timings).
 func TestKeyLookupIsByWholeKeyHash(t *testing.T) {
 	var spy *hashSpy
-	e := newTestServerMode(t, server.Enforce, func(s store.Store) store.Store { spy = &hashSpy{Store: s}; return spy })
+	e := newTestServerMode(t, server.Enforce, func(s store.API) store.API { spy = &hashSpy{API: s}; return spy })
 	for name, key := range nearMisses(e.A.Key) {
 		spy.mu.Lock()
 		spy.hashes = nil

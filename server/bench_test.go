@@ -52,7 +52,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 
 // bareEcho is the floor: an Echo delete handler with hand-written checks over the same store
 // and the same key lookup, no spec anywhere.
-func bareEcho(s store.Store) http.Handler {
+func bareEcho(s store.API) http.Handler {
 	e := echo.New()
 	e.DELETE("/v2/hc-interactions/:id/public", func(c echo.Context) error {
 		key, ok := apikey.FromAuthorization(c.Request().Header.Get("Authorization"))
@@ -177,10 +177,10 @@ func BenchmarkOperations(b *testing.B) {
 // memStore keeps keys and conversations in maps: the anchors' "in-memory store", so that the
 // validation overhead of a delete (about a microsecond) is not lost in SQLite's tens.
 type memStore struct {
-	store.Store // the rest is never called by these benchmarks
-	keys        map[string]store.APIKey
-	mu          sync.Mutex
-	deleted     map[uuid.UUID]bool
+	store.API // the rest is never called by these benchmarks
+	keys      map[string]store.APIKey
+	mu        sync.Mutex
+	deleted   map[uuid.UUID]bool
 }
 
 func (m *memStore) APIKeyByHash(_ context.Context, hash []byte) (store.APIKey, error) {

@@ -19,7 +19,7 @@ import (
 // Handlers implements the generated strict server over a Store. Every operation of the spec
 // must be implemented: a new one is a compile error here until it is.
 type Handlers struct {
-	store store.Store
+	store store.Conversations
 	rules listRules
 	now   func() time.Time
 }

@@ -16,7 +16,7 @@ import (
 // failingStore fails every conversation call with err, the way a broken or unreachable
 // database would, with internals in the error that must never reach a client.
 type failingStore struct {
-	store.Store
+	store.API
 	err error
 }
 
@@ -50,7 +50,7 @@ func (e *env) allOperations() []response {
 }
 
 func TestStorageFailureIs500WithoutInternals(t *testing.T) {
-	e := newTestServerMode(t, server.Enforce, func(s store.Store) store.Store { return failingStore{s, errDisk} })
+	e := newTestServerMode(t, server.Enforce, func(s store.API) store.API { return failingStore{s, errDisk} })
 	for _, r := range e.allOperations() {
 		r.expect(t, 500, internalError)
 		if strings.Contains(r.body, "sqlite") || r.header.Get("X-Request-Id") == "" {
@@ -60,7 +60,7 @@ func TestStorageFailureIs500WithoutInternals(t *testing.T) {
 }
 
 func TestDatabaseDownIs503WithRetryAfter(t *testing.T) {
-	e := newTestServerMode(t, server.Enforce, func(s store.Store) store.Store { return failingStore{s, errDown} })
+	e := newTestServerMode(t, server.Enforce, func(s store.API) store.API { return failingStore{s, errDown} })
 	for _, r := range e.allOperations() {
 		r.expect(t, 503, errBody(503, "The database is unavailable; retry shortly"))
 		if r.header.Get("Retry-After") != "1" || strings.Contains(r.body, "5432") {
@@ -70,19 +70,19 @@ func TestDatabaseDownIs503WithRetryAfter(t *testing.T) {
 }
 
 // leakyStore returns a conversation with a field the spec does not have.
-type leakyStore struct{ store.Store }
+type leakyStore struct{ store.API }
 
 func (s leakyStore) GetConversation(ctx context.Context, ws, id uuid.UUID) (store.Conversation, error) {
-	c, err := s.Store.GetConversation(ctx, ws, id)
+	c, err := s.API.GetConversation(ctx, ws, id)
 	c.Body = append([]byte(`{"internalNote":"customer is angry",`), c.Body[1:]...)
 	return c, err
 }
 
 // leakyListStore slips one non-conforming conversation into list pages.
-type leakyListStore struct{ store.Store }
+type leakyListStore struct{ store.API }
 
 func (s leakyListStore) ListConversations(ctx context.Context, q store.ListQuery) (store.Page, error) {
-	p, err := s.Store.ListConversations(ctx, q)
+	p, err := s.API.ListConversations(ctx, q)
 	if err == nil && len(p.Conversations) > 2 {
 		c := p.Conversations[2]
 		c.Body = append([]byte(`{"internalNote":"x",`), c.Body[1:]...)
@@ -92,7 +92,7 @@ func (s leakyListStore) ListConversations(ctx context.Context, q store.ListQuery
 }
 
 func TestResponseValidationCatchesOneBadItemInAPage(t *testing.T) {
-	e := newTestServerMode(t, server.Enforce, func(s store.Store) store.Store { return leakyListStore{s} })
+	e := newTestServerMode(t, server.Enforce, func(s store.API) store.API { return leakyListStore{s} })
 	// A clean page first, so the other items are already known to be valid.
 	e.do("GET", listPath+"?limit=2", e.A.Key, "").expect(t, 200, "")
 	e.do("GET", listPath+"?limit=10", e.A.Key, "").expect(t, 500, internalError)
@@ -100,7 +100,7 @@ func TestResponseValidationCatchesOneBadItemInAPage(t *testing.T) {
 }
 
 func TestResponseValidationModes(t *testing.T) {
-	leaky := func(s store.Store) store.Store { return leakyStore{s} }
+	leaky := func(s store.API) store.API { return leakyStore{s} }
 	tests := []struct {
 		mode   server.ValidationMode
 		status int
@@ -133,7 +133,7 @@ func TestResponseValidationModes(t *testing.T) {
 }
 
 // panickingStore panics in every call a request makes after authentication, and in Ping.
-type panickingStore struct{ store.Store }
+type panickingStore struct{ store.API }
 
 func (panickingStore) GetConversation(context.Context, uuid.UUID, uuid.UUID) (store.Conversation, error) {
 	panic("store exploded")
@@ -143,7 +143,7 @@ func (panickingStore) Ping(context.Context) error { panic("ping exploded") }
 // TestPanicsAre500sOnEveryRoute: a panic in an operation or in an operational endpoint is a
 // 500 in the envelope, and the server goes on serving.
 func TestPanicsAre500sOnEveryRoute(t *testing.T) {
-	e := newTestServerMode(t, server.Enforce, func(s store.Store) store.Store { return panickingStore{s} })
+	e := newTestServerMode(t, server.Enforce, func(s store.API) store.API { return panickingStore{s} })
 	for range 2 {
 		e.do("GET", convPath(e.A.ConversationIDs[0]), e.A.Key, "").expect(t, 500, internalError)
 		e.do("GET", "/readyz", "", "").expect(t, 500, internalError)

@@ -109,7 +109,7 @@ func newTestServer(t *testing.T) *env {
 	return newTestServerWith(t, servertest.Options{})
 }
 
-func newTestServerMode(t *testing.T, mode server.ValidationMode, wrap func(store.Store) store.Store) *env {
+func newTestServerMode(t *testing.T, mode server.ValidationMode, wrap func(store.API) store.API) *env {
 	return newTestServerWith(t, servertest.Options{Mode: mode, WrapStore: wrap})
 }
 

@@ -18,7 +18,7 @@ var opsPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": tr
 
 // registerOps adds /healthz (the process is alive), /readyz (the database answers) and
 // /metrics (Prometheus) to e.
-func registerOps(e *echo.Echo, s store.Store, reg *prometheus.Registry, log *slog.Logger) {
+func registerOps(e *echo.Echo, s store.Pinger, reg *prometheus.Registry, log *slog.Logger) {
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -32,13 +32,13 @@ func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // lookupCounter counts the key lookups that reach the store.
 type lookupCounter struct {
-	store.Store
+	store.API
 	n *atomic.Int64
 }
 
 func (s lookupCounter) APIKeyByHash(ctx context.Context, hash []byte) (store.APIKey, error) {
 	s.n.Add(1)
-	return s.Store.APIKeyByHash(ctx, hash)
+	return s.API.APIKeyByHash(ctx, hash)
 }
 
 // TestRateLimitPerKey: with 1/m and a burst of 1, each operation answers a key's first
@@ -49,7 +49,7 @@ func TestRateLimitPerKey(t *testing.T) {
 	clk := newClock()
 	var lookups atomic.Int64
 	e := newTestServerWith(t, servertest.Options{Now: clk.now, RateLimit: server.RateLimit{Requests: 1, Per: time.Minute},
-		WrapStore: func(s store.Store) store.Store { return lookupCounter{s, &lookups} }})
+		WrapStore: func(s store.API) store.API { return lookupCounter{s, &lookups} }})
 	const policy = `"default";q=1;w=60`
 	id := e.A.ConversationIDs[0]
 	ops := []struct {

@@ -28,7 +28,7 @@ import (
 
 // Config configures New. Store is required; the rest has defaults.
 type Config struct {
-	Store store.Store
+	Store store.API
 	// Logger receives one line per request; default slog.Default().
 	Logger *slog.Logger
 	// ResponseValidation is Enforce when empty.

@@ -220,7 +220,7 @@ func TestTracingRefusals(t *testing.T) {
 		t.Errorf("429: under the request span %v, want only response validation", got)
 	}
 
-	broken := newTracedServer(t, servertest.Options{WrapStore: func(s store.Store) store.Store { return failingStore{s, errDisk} }})
+	broken := newTracedServer(t, servertest.Options{WrapStore: func(s store.API) store.API { return failingStore{s, errDisk} }})
 	_, spans = broken.trace("GET", convPath(broken.A.ConversationIDs[0]), broken.A.Key, "")
 	get := named(spans, "GetConversation")
 	if get.Status.Code != codes.Error || strings.Contains(get.Status.Description, "sqlite") || attr(get, "error.type").AsString() != "_OTHER" {

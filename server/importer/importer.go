@@ -64,7 +64,7 @@ func (e *LineError) Unwrap() error { return e.Err }
 // skipped. It returns the count. The input streams through: lines are read, parsed and
 // validated on every core, and stored in order while later lines are still being parsed,
 // so memory holds a few batches, not the file.
-func (im *Importer) Import(ctx context.Context, s store.Store, workspace uuid.UUID, r io.Reader) (int, error) {
+func (im *Importer) Import(ctx context.Context, s store.Imports, workspace uuid.UUID, r io.Reader) (int, error) {
 	if _, err := s.GetWorkspace(ctx, workspace); err != nil {
 		return 0, fmt.Errorf("import: %w", err)
 	}

@@ -28,7 +28,7 @@ const MinInterval = 100 * time.Millisecond
 
 // Config configures New. Store and Interval are required.
 type Config struct {
-	Store store.Store
+	Store store.Retention
 	// PurgeAfter is how long a soft-deleted conversation is kept before it is purged; 0 never
 	// purges.
 	PurgeAfter time.Duration

@@ -52,7 +52,7 @@ type Options struct {
 	Mode server.ValidationMode
 	// WrapStore, when set, wraps the store the server uses (not Env.Store): fault tests
 	// inject failures this way.
-	WrapStore func(store.Store) store.Store
+	WrapStore func(store.API) store.API
 	// OnResponse is server.Config.OnResponse.
 	OnResponse func(operationID string, status int)
 	// Now is the server's clock and the demo data's "now"; default time.Now.
@@ -178,7 +178,7 @@ func (e *Env) NewServer(t testing.TB, mode server.ValidationMode) *server.Server
 }
 
 func (e *Env) newServer(mode server.ValidationMode) (*server.Server, error) {
-	s := e.Store
+	var s store.API = e.Store
 	if e.opts.WrapStore != nil {
 		s = e.opts.WrapStore(s)
 	}

@@ -1,6 +1,6 @@
-// Package store defines the persistence boundary of the server: one Store interface, the
-// records it keeps and the sentinel errors it returns. Engines live in subpackages (sqlite,
-// postgres) and share their SQL through sqlstore; this package depends on nothing of ours.
+// Package store defines the persistence boundary of the server: the records it keeps, the
+// sentinel errors it returns, and its roles, one small interface per consumer (Store is all
+// of them). Engines live in subpackages (sqlite, postgres) and share their SQL through sqlstore; this package depends on nothing of ours.
 package store
 
 import (
@@ -186,10 +186,14 @@ type AuditQuery struct {
 	Since, Until int64
 }
 
-// Store keeps workspaces, keys and conversations. Every conversation method acts only on the
-// given workspace's data. Implementations are safe for concurrent use, also by several
-// processes sharing one database.
-type Store interface {
+// The store's roles. Each consumer depends on the role it uses: the API's handlers on
+// Conversations, authentication on Keys, readiness on Pinger, the importer on Imports, the
+// retention loop on Retention, the audit command on Audit, the operator's commands on Admin.
+// Store is all of them. Every conversation method acts only on the given workspace's data.
+// Implementations are safe for concurrent use, also by several processes sharing one database.
+
+// Conversations are the operations of the API.
+type Conversations interface {
 	// DeleteConversation soft-deletes a live conversation and, in the same transaction,
 	// appends its deletion record by actor. It returns nil whether or not the id named a live
 	// conversation of the workspace (delete is idempotent); when it did not, nothing is
@@ -204,14 +208,41 @@ type Store interface {
 	// ListConversations returns one page, or ErrCursorNotFound when the cursor names no
 	// conversation of the workspace (a deleted one still works: its position is kept).
 	ListConversations(ctx context.Context, q ListQuery) (Page, error)
+}
+
+// Keys are what authentication reads and records of API keys.
+type Keys interface {
+	// APIKeyByHash returns the key with this secret hash, revoked or not, or ErrNotFound.
+	APIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
+	// TouchAPIKey records that the key was used at the given time.
+	TouchAPIKey(ctx context.Context, id uuid.UUID, at int64) error
+}
+
+// Pinger is what readiness asks.
+type Pinger interface {
+	// Ping reports whether the database is reachable.
+	Ping(ctx context.Context) error
+}
+
+// API is what serving the API uses: its operations, the key check and readiness.
+type API interface {
+	Conversations
+	Keys
+	Pinger
+}
+
+// Imports are what an import uses.
+type Imports interface {
+	// GetWorkspace returns a workspace, or ErrNotFound.
+	GetWorkspace(ctx context.Context, id uuid.UUID) (Workspace, error)
 	// ImportConversations inserts every conversation cs yields, in one transaction, or none:
 	// when cs yields an error, nothing is stored and that error is returned; ErrConflict when
 	// an id exists. cs is consumed as the rows are written, so it may stream.
 	ImportConversations(ctx context.Context, cs iter.Seq2[Conversation, error]) error
-	// RestoreConversation undoes a soft delete and records it by actor, in one transaction;
-	// *PurgedError when the conversation was purged (and its record is still kept),
-	// ErrNotFound when no deleted conversation of the workspace has that id.
-	RestoreConversation(ctx context.Context, workspaceID, id uuid.UUID, actor Actor) error
+}
+
+// Retention is what the retention loop and `fini-server purge` use.
+type Retention interface {
 	// PurgeDeleted hard-deletes the conversations soft-deleted before the given epoch
 	// millisecond, oldest first, in transactions of at most batch rows, each of which also
 	// appends an OpPurge record per conversation it removes; it returns how many. Only one
@@ -223,35 +254,46 @@ type Store interface {
 	// OldestDeleted returns when the oldest soft-deleted conversation still stored was
 	// deleted, in epoch milliseconds; ok is false when there is none.
 	OldestDeleted(ctx context.Context) (at int64, ok bool, err error)
+	// PruneAuditRecords removes the records made before the given epoch millisecond, in
+	// transactions of at most batch rows, and returns how many.
+	PruneAuditRecords(ctx context.Context, before int64, batch int) (int64, error)
+}
+
+// Audit is what reading the deletion record uses.
+type Audit interface {
 	// AuditRecords yields a workspace's deletion records matching q, oldest first. It reads
 	// them a page at a time, so any number of records takes bounded memory; an error ends
 	// the sequence.
 	AuditRecords(ctx context.Context, q AuditQuery) iter.Seq2[AuditRecord, error]
-	// PruneAuditRecords removes the records made before the given epoch millisecond, in
-	// transactions of at most batch rows, and returns how many.
-	PruneAuditRecords(ctx context.Context, before int64, batch int) (int64, error)
-	// CountConversations counts a workspace's live conversations.
-	CountConversations(ctx context.Context, workspaceID uuid.UUID) (int64, error)
+}
 
+// Admin is what the operator's commands use besides import, purge and audit.
+type Admin interface {
 	// CreateWorkspace adds a workspace.
 	CreateWorkspace(ctx context.Context, w Workspace) error
 	// HasWorkspaces reports whether any workspace exists, i.e. whether the database is in use.
 	HasWorkspaces(ctx context.Context) (bool, error)
-	// GetWorkspace returns a workspace, or ErrNotFound.
-	GetWorkspace(ctx context.Context, id uuid.UUID) (Workspace, error)
 	// CreateAPIKey adds a key; ErrNotFound when its workspace does not exist.
 	CreateAPIKey(ctx context.Context, k APIKey) error
 	// ListAPIKeys returns a workspace's keys, oldest first.
 	ListAPIKeys(ctx context.Context, workspaceID uuid.UUID) ([]APIKey, error)
-	// APIKeyByHash returns the key with this secret hash, revoked or not, or ErrNotFound.
-	APIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
 	// RevokeAPIKey revokes a key (again revoking is a no-op); ErrNotFound if there is none.
 	RevokeAPIKey(ctx context.Context, id uuid.UUID, at int64) error
-	// TouchAPIKey records that the key was used at the given time.
-	TouchAPIKey(ctx context.Context, id uuid.UUID, at int64) error
+	// RestoreConversation undoes a soft delete and records it by actor, in one transaction;
+	// *PurgedError when the conversation was purged (and its record is still kept),
+	// ErrNotFound when no deleted conversation of the workspace has that id.
+	RestoreConversation(ctx context.Context, workspaceID, id uuid.UUID, actor Actor) error
+	// CountConversations counts a workspace's live conversations.
+	CountConversations(ctx context.Context, workspaceID uuid.UUID) (int64, error)
+}
 
-	// Ping reports whether the database is reachable.
-	Ping(ctx context.Context) error
+// Store is one database in every role, as an engine opens it.
+type Store interface {
+	API
+	Imports
+	Retention
+	Audit
+	Admin
 	// Close releases the database.
 	Close() error
 }
