@@ -2,6 +2,10 @@
 
 package api
 
+// SpecVersion is openapi.yaml's info.version: the version of the API contract this code
+// was generated from.
+const SpecVersion = "1.3.0"
+
 // DefaultServerURL is the first of openapi.yaml's servers: Fini production.
 const DefaultServerURL = "https://api-prod.usefini.com"
 
