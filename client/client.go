@@ -40,7 +40,7 @@ const DefaultTimeout = 30 * time.Second
 type Client struct {
 	gen       *api.Client
 	baseURL   string
-	userAgent string
+	userAgent string // the caller's products, before the client's own
 	retry     RetryPolicy
 	doer      api.HttpRequestDoer
 }
@@ -76,10 +76,16 @@ func WithHTTPClient(d api.HttpRequestDoer) Option {
 	}
 }
 
-// WithUserAgent sets the User-Agent header.
+// WithUserAgent names the calling program in the User-Agent header, before the client's own
+// product token: "my-tool/2.1 fini-conversations-go/v1.3.0" for ua "my-tool/2.1", as RFC 9110
+// (section 10.1.5) lists products by their significance. ua is one or more products such as
+// name/version; it may not hold control characters.
 func WithUserAgent(ua string) Option {
 	return func(c *Client) error {
-		c.userAgent = ua
+		if strings.ContainsFunc(ua, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+			return errors.New("user agent: control characters are not allowed")
+		}
+		c.userAgent = strings.TrimSpace(ua)
 		return nil
 	}
 }
@@ -101,9 +107,8 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		return nil, errors.New("fini: an API key is required")
 	}
 	c := &Client{
-		userAgent: "fini-conversations-go",
-		retry:     DefaultRetryPolicy,
-		doer:      &http.Client{Timeout: DefaultTimeout},
+		retry: DefaultRetryPolicy,
+		doer:  &http.Client{Timeout: DefaultTimeout},
 	}
 	c.baseURL = api.DefaultServerURL
 	for _, o := range opts {
@@ -112,12 +117,13 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		}
 	}
 	authorization := "Bearer " + apiKey
+	userAgent := strings.TrimSpace(c.userAgent + " " + product())
 	var err error
 	c.gen, err = api.NewClient(c.baseURL,
 		api.WithHTTPClient(&retryingDoer{doer: c.doer, policy: c.retry}),
 		api.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
 			req.Header.Set("Authorization", authorization)
-			req.Header.Set("User-Agent", c.userAgent)
+			req.Header.Set("User-Agent", userAgent)
 			req.Header.Set("Accept", "application/json")
 			return nil
 		}))

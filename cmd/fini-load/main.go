@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fini-oss/conversations/cmd/internal/envflag"
+	"github.com/fini-oss/conversations/cmd/internal/versionflag"
 )
 
 func main() {
@@ -30,5 +31,6 @@ func newRootCmd() *cobra.Command {
 	// $FINI_API_KEY is read when a command runs, never shown as a flag's default in --help.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return envflag.Resolve(cmd.Flags()) }
 	root.AddCommand(genCmd(), runCmd(), scaleCmd())
+	versionflag.Install(root)
 	return root
 }

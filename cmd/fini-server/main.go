@@ -15,6 +15,7 @@ import (
 
 	"github.com/fini-oss/conversations/cmd/internal/envflag"
 	"github.com/fini-oss/conversations/cmd/internal/redact"
+	"github.com/fini-oss/conversations/cmd/internal/versionflag"
 	"github.com/fini-oss/conversations/server/store"
 	"github.com/fini-oss/conversations/server/store/postgres"
 	"github.com/fini-oss/conversations/server/store/sqlite"
@@ -76,6 +77,7 @@ postgres://user@host:port/dbname.`,
 	}
 	root.AddCommand(a.serveCmd(), a.migrateCmd(), a.workspaceCmd(), a.keyCmd(), a.importCmd(), a.restoreCmd(), a.purgeCmd(),
 		a.auditCmd())
+	versionflag.Install(root)
 	return root
 }
 

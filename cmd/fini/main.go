@@ -15,7 +15,9 @@ import (
 	"github.com/fini-oss/conversations/client"
 	"github.com/fini-oss/conversations/cmd/internal/envflag"
 	"github.com/fini-oss/conversations/cmd/internal/redact"
+	"github.com/fini-oss/conversations/cmd/internal/versionflag"
 	"github.com/fini-oss/conversations/gen/api"
+	"github.com/fini-oss/conversations/internal/version"
 )
 
 // Exit codes, by class of failure; listed in --help.
@@ -141,6 +143,7 @@ $FINI_BASE_URL (default Fini's production API). Times are RFC 3339 or epoch mill
 	envflag.Bind(flags, "base-url", "FINI_BASE_URL")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return envflag.Resolve(cmd.Flags()) }
 	root.AddCommand(a.conversationsCmd())
+	versionflag.Install(root)
 	return root
 }
 
@@ -152,7 +155,7 @@ func (a *app) client() (*client.Client, error) {
 	if a.baseURL != "" {
 		opts = append(opts, client.WithBaseURL(a.baseURL))
 	}
-	c, err := client.New(a.apiKey, append(opts, client.WithUserAgent("fini-cli"))...)
+	c, err := client.New(a.apiKey, append(opts, client.WithUserAgent(version.Get().Product("fini-cli")))...)
 	if err != nil {
 		return nil, usage("%w", err)
 	}
