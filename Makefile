@@ -19,10 +19,13 @@ export FINI_TEST_POSTGRES
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# The address make run serves on: make run ADDR=127.0.0.1:9090.
+ADDR ?= 127.0.0.1:8080
+
 .PHONY: run
-run: ## Serve the API on 127.0.0.1:8080 with a fresh SQLite demo database; prints a key and a curl
+run: ## Serve the API on ADDR (default 127.0.0.1:8080) with a fresh SQLite demo database; prints a key and a curl
 	rm -f demo.db demo.db-shm demo.db-wal
-	go run ./cmd/fini-server serve --db sqlite:demo.db --demo --addr 127.0.0.1:8080
+	go run ./cmd/fini-server serve --db sqlite:demo.db --demo --addr '$(ADDR)'
 
 .PHONY: build
 build: ## Build the binaries into bin/: fini-server (server and admin), fini (CLI client), fini-load (benchmarks)
@@ -74,6 +77,10 @@ check-large-files: ## Fail if a tracked file is over 1 MiB (off a short allow-li
 	scripts/check-large-files.sh
 	scripts/check-large-files-selftest.sh
 
+.PHONY: check-make
+check-make: ## Prove by dry runs that make run serves on ADDR and make test says when PostgreSQL tests skip
+	scripts/check-make-selftest.sh
+
 .PHONY: check-client-deps
 check-client-deps: ## Fail if the client (or the generated client under it) compiles in Echo, kin-openapi or a YAML parser
 	@for pkg in ./gen/api ./client; do \
@@ -81,11 +88,15 @@ check-client-deps: ## Fail if the client (or the generated client under it) comp
 		if [ -n "$$heavy" ]; then echo "$$pkg depends on what a client does not need:"; echo "$$heavy"; exit 1; fi; \
 		echo "$$pkg: $$(go list -deps $$pkg | wc -l) packages, none of Echo, kin-openapi or YAML"; done
 
+# What make test says when FINI_TEST_POSTGRES is unset: go test says nothing of a skip without -v.
+PG_SKIPPED := make test: FINI_TEST_POSTGRES is unset, so every PostgreSQL test was skipped (the PostgreSQL store suite, and the PostgreSQL half of each test that runs on both engines); set it to run them, e.g. FINI_TEST_POSTGRES='postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
+
 .PHONY: test
-test: ## Run every test with the race detector (PostgreSQL ones when FINI_TEST_POSTGRES is set)
+test: ## Run every test with the race detector (PostgreSQL ones when FINI_TEST_POSTGRES is set, saying so when not)
 	@mkdir -p bin
 	FINI_SPEC_COVERAGE=$(CURDIR)/bin/spec-coverage.txt go test -race -count=1 -skip '^TestDocsPageInBrowser$$' ./...
 	@cat bin/spec-coverage.txt
+	$(if $(FINI_TEST_POSTGRES),,@echo "$(PG_SKIPPED)")
 
 .PHONY: docs-test
 docs-test: ## Open /docs in headless Chromium (Debian's, required): every operation shown, nothing loaded from elsewhere; bin/docs-screenshot.png
@@ -125,4 +136,4 @@ contract: node_modules/.package-lock.json ## Prove spec, server and client agree
 	scripts/contract-checkers.sh
 
 .PHONY: ci
-ci: check-large-files tidy-check check-generated check-client-deps lint lint-spec check-breaking test docs-test contract reliability ## Everything CI runs
+ci: check-large-files check-make tidy-check check-generated check-client-deps lint lint-spec check-breaking test docs-test contract reliability ## Everything CI runs
