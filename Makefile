@@ -67,6 +67,15 @@ check-breaking: ## Fail on a breaking change against openapi/released.yaml not a
 	$(OASDIFF) breaking openapi/released.yaml openapi/openapi.yaml --fail-on ERR --err-ignore openapi/breaking-changes.txt
 	OASDIFF="$(OASDIFF)" scripts/check-breaking-selftest.sh
 
+.PHONY: changelog
+changelog: ## Regenerate CHANGELOG.md's API part (between its markers) from openapi/released.yaml and openapi/openapi.yaml
+	OASDIFF="$(OASDIFF)" scripts/changelog.sh
+
+.PHONY: check-changelog
+check-changelog: ## Fail if CHANGELOG.md's API part is not what the spec's changes against openapi/released.yaml generate
+	OASDIFF="$(OASDIFF)" scripts/changelog.sh --check
+	OASDIFF="$(OASDIFF)" scripts/check-changelog-selftest.sh
+
 .PHONY: release-spec
 release-spec: ## Make the current spec the released baseline and clear the acknowledged breaks
 	cp openapi/openapi.yaml openapi/released.yaml
@@ -136,4 +145,4 @@ contract: node_modules/.package-lock.json ## Prove spec, server and client agree
 	scripts/contract-checkers.sh
 
 .PHONY: ci
-ci: check-large-files check-make tidy-check check-generated check-client-deps lint lint-spec check-breaking test docs-test contract reliability ## Everything CI runs
+ci: check-large-files check-make tidy-check check-generated check-client-deps lint lint-spec check-breaking check-changelog test docs-test contract reliability ## Everything CI runs
