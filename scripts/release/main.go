@@ -1,6 +1,7 @@
 // Command release builds fini, fini-server and fini-load for each target platform and packs
-// them with LICENSE, CHANGELOG.md and README.md into one archive per platform (.tar.gz, or
-// .zip for Windows), with a CycloneDX SBOM of each binary (cyclonedx-gomod, pinned in
+// them with LICENSE, CHANGELOG.md, README.md and THIRD_PARTY_NOTICES (the licences of Go and
+// of every module the binaries link) into one archive per platform (.tar.gz, or .zip for
+// Windows), with a CycloneDX SBOM of each binary (cyclonedx-gomod, pinned in
 // tools.go) and SHA256SUMS. `make release` runs it.
 //
 // Two runs on one commit with one Go toolchain give the same bytes: binaries are built
@@ -150,6 +151,15 @@ func release(ctx context.Context, src, out, work, sbomTool string, st stamp, goo
 		}
 		written = append(written, sbom)
 	}
+	var binaries []string
+	for _, m := range members {
+		binaries = append(binaries, m.src)
+	}
+	noticesFile := filepath.Join(bin, noticesName)
+	if err := notices(ctx, src, goos+"/"+goarch, binaries, noticesFile); err != nil {
+		return nil, fmt.Errorf("%s: %w", noticesName, err)
+	}
+	members = append(members, member{name: noticesName, src: noticesFile})
 	for _, doc := range docs {
 		members = append(members, member{name: doc, src: filepath.Join(src, doc)})
 	}

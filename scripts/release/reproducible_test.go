@@ -17,7 +17,7 @@ import (
 // TestReleaseIsReproducible builds the release of one platform twice from this tree, into
 // two directories through two temporary build directories, and wants the same bytes in
 // every file: archive, SBOMs and SHA256SUMS. It then checks the archive holds what a release
-// promises, and that the binary inside says the stamped version and commit. It builds with
+// promises, that its notices name Go and the linked modules, and that the binary inside says the stamped version and commit. It builds with
 // the go command, so it runs only when FINI_TEST_RELEASE is set (make check-release).
 func TestReleaseIsReproducible(t *testing.T) {
 	if os.Getenv("FINI_TEST_RELEASE") == "" {
@@ -68,9 +68,17 @@ func TestReleaseIsReproducible(t *testing.T) {
 		}
 	}
 	bin := unpack(t, filepath.Join(outs[0], base+".tar.gz"))
-	for _, want := range []string{"CHANGELOG.md", "LICENSE", "README.md", "fini", "fini-load", "fini-server"} {
+	for _, want := range []string{"CHANGELOG.md", "LICENSE", "README.md", noticesName, "fini", "fini-load", "fini-server"} {
 		if _, ok := bin[want]; !ok {
 			t.Errorf("the archive lacks %s: has %v", want, keys(bin))
+		}
+	}
+	if len(bin) != 7 {
+		t.Errorf("the archive holds %v, want 7 files", keys(bin))
+	}
+	for _, want := range []string{"\nGo " + runtime.Version() + " (standard library and runtime)\n", "\nmodernc.org/sqlite v", "\ngithub.com/schollz/progressbar/v3 v", "\n--- NOTICE ---\n"} {
+		if !bytes.Contains(bin[noticesName], []byte(want)) {
+			t.Errorf("%s lacks %q", noticesName, want)
 		}
 	}
 	if runtime.GOOS+"/"+runtime.GOARCH != target {
