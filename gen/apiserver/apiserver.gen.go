@@ -10,10 +10,11 @@ import (
 	"fmt"
 	"net/http"
 
-	. "github.com/fini-oss/conversations/gen/api"
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
+
+	. "github.com/fini-oss/conversations/gen/api"
 )
 
 // ServerInterface represents all server handlers.
@@ -233,6 +234,16 @@ type InternalServerErrorJSONResponse struct {
 	Body Error
 
 	Headers InternalServerErrorResponseHeaders
+}
+
+type RequestHeaderFieldsTooLargeResponseHeaders struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+type RequestHeaderFieldsTooLargeJSONResponse struct {
+	Body Error
+
+	Headers RequestHeaderFieldsTooLargeResponseHeaders
 }
 
 type ServiceUnavailableResponseHeaders struct {
@@ -502,6 +513,24 @@ func (response BulkDeleteConversations429JSONResponse) VisitBulkDeleteConversati
 	return err
 }
 
+type BulkDeleteConversations431JSONResponse struct {
+	RequestHeaderFieldsTooLargeJSONResponse
+}
+
+func (response BulkDeleteConversations431JSONResponse) VisitBulkDeleteConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type BulkDeleteConversations500JSONResponse struct {
 	InternalServerErrorJSONResponse
 }
@@ -681,6 +710,24 @@ func (response ListConversations429JSONResponse) VisitListConversationsResponse(
 	return err
 }
 
+type ListConversations431JSONResponse struct {
+	RequestHeaderFieldsTooLargeJSONResponse
+}
+
+func (response ListConversations431JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListConversations500JSONResponse struct {
 	InternalServerErrorJSONResponse
 }
@@ -856,6 +903,24 @@ func (response DeleteConversation429JSONResponse) VisitDeleteConversationRespons
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteConversation431JSONResponse struct {
+	RequestHeaderFieldsTooLargeJSONResponse
+}
+
+func (response DeleteConversation431JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1067,6 +1132,24 @@ func (response GetConversation429JSONResponse) VisitGetConversationResponse(w ht
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConversation431JSONResponse struct {
+	RequestHeaderFieldsTooLargeJSONResponse
+}
+
+func (response GetConversation431JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -60,4 +61,16 @@ func FromAuthorization(header string) (key string, ok bool) {
 	}
 	key = strings.TrimSpace(key)
 	return key, WellFormed(key)
+}
+
+// shape is a key, wherever a client put it (a key pasted into a path is still a key).
+var shape = regexp.MustCompile(Prefix + `[A-Za-z0-9_-]+`)
+
+// Mask returns s with everything shaped like a key replaced by "fini_xxxxx": what a log or a
+// span may keep of a value a client chose.
+func Mask(s string) string {
+	if !strings.Contains(s, Prefix) {
+		return s
+	}
+	return shape.ReplaceAllString(s, Prefix+"xxxxx")
 }

@@ -251,3 +251,13 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// Clip returns s cut to at most n bytes, saying how much was left out: what a client chose
+// (a path, a user agent) is logged only so far, so that a hostile request cannot make one
+// line as large as itself.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "...(" + strconv.Itoa(len(s)-n) + " more bytes)"
+}

@@ -1,4 +1,4 @@
-package server
+package ratelimit
 
 import (
 	"crypto/sha256"
@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestLimiterMemoryIsBounded: however many distinct keys are presented, no more than MaxKeys
@@ -14,7 +16,7 @@ import (
 func TestLimiterMemoryIsBounded(t *testing.T) {
 	const maxKeys = 1024
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-	l, err := newLimiter(RateLimit{Requests: 1, Per: time.Minute, MaxKeys: maxKeys}, func() time.Time { return now }, nil)
+	l, err := New(RateLimit{Requests: 1, Per: time.Minute, MaxKeys: maxKeys}, func() time.Time { return now }, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +54,7 @@ func TestLimiterMemoryIsBounded(t *testing.T) {
 	}
 }
 
-func TestParseRateLimit(t *testing.T) {
+func TestParse(t *testing.T) {
 	good := map[string]RateLimit{
 		"":          {},
 		"off":       {},
@@ -63,14 +65,14 @@ func TestParseRateLimit(t *testing.T) {
 		"1000000/s": {Requests: 1_000_000, Per: time.Second},
 	}
 	for in, want := range good {
-		if got, err := ParseRateLimit(in); err != nil || got != want {
-			t.Errorf("ParseRateLimit(%q) = %+v, %v; want %+v", in, got, err, want)
+		if got, err := Parse(in); err != nil || got != want {
+			t.Errorf("Parse(%q) = %+v, %v; want %+v", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"100", "100/h", "0/s", "-1/s", "1.5/s", "x/s", "100/", "/s", "100/sec", "1000001/s", "on"} {
-		_, err := ParseRateLimit(in)
+		_, err := Parse(in)
 		if want := `"` + in + `" is not a rate: want off, N/s or N/m with N from 1 to 1000000, e.g. 100/s`; err == nil || err.Error() != want {
-			t.Errorf("ParseRateLimit(%q): %v, want %q", in, err, want)
+			t.Errorf("Parse(%q): %v, want %q", in, err, want)
 		}
 	}
 	bursts := map[RateLimit]int{

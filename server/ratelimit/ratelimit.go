@@ -1,4 +1,9 @@
-package server
+// Package ratelimit limits the API's requests per key: a token bucket for each key, kept by
+// the key's SHA-256 (never the key) in a bounded LRU, refusing with a 429 and Retry-After and
+// reporting the IETF RateLimit-Policy and RateLimit headers on every answer. It is the gate
+// that authentication passes before the key lookup (auth.Gate), so a refused request costs
+// no store lookup. It depends on apierror.
+package ratelimit
 
 import (
 	"container/list"
@@ -11,7 +16,10 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
+
+	"github.com/fini-oss/conversations/server/apierror"
 )
 
 // RateLimit is a per-key request rate: Requests per Per, in bursts of at most Burst. The zero
@@ -32,12 +40,12 @@ type RateLimit struct {
 // serving: a key is never refused for want of room.
 const DefaultMaxLimitedKeys = 10_000
 
-// MaxBurst bounds a burst as ParseRateLimit bounds a rate: beyond, the bucket's arithmetic
+// MaxBurst bounds a burst as Parse bounds a rate: beyond, the bucket's arithmetic
 // (float64 tokens) and the RateLimit header it reports stop being exact.
 const MaxBurst = 1_000_000
 
-// ParseRateLimit parses "off" (or ""), "N/s" or "N/m", N a positive integer.
-func ParseRateLimit(s string) (RateLimit, error) {
+// Parse parses "off" (or ""), "N/s" or "N/m", N a positive integer.
+func Parse(s string) (RateLimit, error) {
 	if s == "" || strings.EqualFold(s, "off") {
 		return RateLimit{}, nil
 	}
@@ -53,7 +61,7 @@ func ParseRateLimit(s string) (RateLimit, error) {
 // On reports whether requests are limited.
 func (r RateLimit) On() bool { return r.Requests > 0 }
 
-// String is the rate as ParseRateLimit reads it, with the burst: "100/s burst 100", or "off".
+// String is the rate as Parse reads it, with the burst: "100/s burst 100", or "off".
 func (r RateLimit) String() string {
 	if !r.On() {
 		return "off"
@@ -77,10 +85,10 @@ func (r RateLimit) validate() error {
 		return nil
 	}
 	if r.Per != time.Second && r.Per != time.Minute {
-		return fmt.Errorf("server: rate limit per %v: want a second or a minute", r.Per)
+		return fmt.Errorf("rate limit per %v: want a second or a minute", r.Per)
 	}
 	if r.Burst < 0 || r.MaxKeys < 0 || r.Burst > MaxBurst {
-		return fmt.Errorf("server: rate limit burst %d, max keys %d: want from 0 to %d, and not negative", r.Burst, r.MaxKeys, MaxBurst)
+		return fmt.Errorf("rate limit burst %d, max keys %d: want from 0 to %d, and not negative", r.Burst, r.MaxKeys, MaxBurst)
 	}
 	return nil
 }
@@ -101,15 +109,14 @@ const (
 // byte of its SHA-256, which is uniform.
 const limiterShards = 16
 
-// limiter is the token bucket of each API key, kept by the key's SHA-256 (never the key), in
-// a bounded LRU. It is the first step of the pipeline (pipeline.go): a refused request is a
-// 429 before authentication, so it costs no store lookup.
-type limiter struct {
+// Limiter is the token bucket of each API key, kept by the key's SHA-256 (never the key), in
+// a bounded LRU.
+type Limiter struct {
 	rate    rate.Limit
 	burst   int
 	now     func() time.Time
 	policy  string // the RateLimit-Policy value, the same on every response
-	metrics *metrics
+	refused *prometheus.CounterVec
 	shards  [limiterShards]limiterShard
 }
 
@@ -126,21 +133,28 @@ type bucket struct {
 	lim  *rate.Limiter
 }
 
-// newLimiter returns nil when r is off: the pipeline then skips the step.
-func newLimiter(r RateLimit, now func() time.Time, m *metrics) (*limiter, error) {
+// New returns the limiter of r, its refusals counted in reg; nil when r is off.
+func New(r RateLimit, now func() time.Time, reg prometheus.Registerer) (*Limiter, error) {
 	if err := r.validate(); err != nil || !r.On() {
 		return nil, err
+	}
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "fini_rate_limited_requests_total",
+		Help: "Requests refused with a 429 by the per-key rate limit, by operation.",
+	}, []string{"operation"})
+	if err := reg.Register(refused); err != nil {
+		return nil, fmt.Errorf("rate limit metrics: %w", err)
 	}
 	maxKeys := r.MaxKeys
 	if maxKeys == 0 {
 		maxKeys = DefaultMaxLimitedKeys
 	}
-	l := &limiter{
+	l := &Limiter{
 		rate:    rate.Limit(float64(r.Requests) / r.Per.Seconds()),
 		burst:   r.burst(),
 		now:     now,
 		policy:  fmt.Sprintf("%s;q=%d;w=%d", ratePolicyName, r.Requests, int(r.Per.Seconds())),
-		metrics: m,
+		refused: refused,
 	}
 	for i := range l.shards {
 		l.shards[i].keys = map[[32]byte]*list.Element{}
@@ -149,18 +163,18 @@ func newLimiter(r RateLimit, now func() time.Time, m *metrics) (*limiter, error)
 	return l, nil
 }
 
-// admit takes one token from the bucket of the request's key and sets the rate-limit
-// headers on the response. A request without a well-formed key is not limited: it gets a
-// 401 from authentication without a store lookup, and the headers show the untouched quota.
-// Over the limit, admit returns the 429 with its Retry-After.
-func (l *limiter) admit(c echo.Context, op *operation, cred credential) error {
+// Admit takes one token from the bucket of the request's key (key is its SHA-256) and sets
+// the rate-limit headers on the response. A request without a well-formed key (keyed false)
+// is not limited: it gets a 401 from authentication without a store lookup, and the headers
+// show the untouched quota. Over the limit, Admit returns the 429 with its Retry-After.
+func (l *Limiter) Admit(c echo.Context, operation string, key [32]byte, keyed bool) error {
 	h := c.Response().Header()
 	h.Set(headerRateLimitPolicy, l.policy)
-	if !cred.ok {
+	if !keyed {
 		h.Set(headerRateLimit, l.remaining(float64(l.burst)))
 		return nil
 	}
-	lim := l.bucket(cred.hash)
+	lim := l.bucket(key)
 	now := l.now()
 	ok := lim.AllowN(now, 1)
 	tokens := lim.TokensAt(now)
@@ -168,14 +182,14 @@ func (l *limiter) admit(c echo.Context, op *operation, cred credential) error {
 	if ok {
 		return nil
 	}
-	l.metrics.rateLimited.WithLabelValues(op.id).Inc()
+	l.refused.WithLabelValues(operation).Inc()
 	h.Set("Retry-After", strconv.Itoa(l.secondsFor(1-tokens)))
-	return newAPIError(http.StatusTooManyRequests, msgTooManyRequests)
+	return apierror.New(http.StatusTooManyRequests, msgTooManyRequests)
 }
 
 // remaining is the RateLimit value when tokens are left in a bucket: the whole requests that
 // may be sent now, and the seconds until the bucket is full.
-func (l *limiter) remaining(tokens float64) string {
+func (l *Limiter) remaining(tokens float64) string {
 	r := max(0, int(math.Floor(tokens)))
 	t := 0
 	if missing := float64(l.burst) - tokens; missing > 0 {
@@ -185,13 +199,13 @@ func (l *limiter) remaining(tokens float64) string {
 }
 
 // secondsFor is how many whole seconds, at least 1, the bucket takes to gain tokens.
-func (l *limiter) secondsFor(tokens float64) int {
+func (l *Limiter) secondsFor(tokens float64) int {
 	return max(1, int(math.Ceil(tokens/float64(l.rate))))
 }
 
 // bucket returns the key's limiter, making it (and forgetting the least recently seen key
 // of the shard, when full) on the key's first request.
-func (l *limiter) bucket(hash [32]byte) *rate.Limiter {
+func (l *Limiter) bucket(hash [32]byte) *rate.Limiter {
 	s := &l.shards[hash[0]%limiterShards]
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -210,7 +224,7 @@ func (l *limiter) bucket(hash [32]byte) *rate.Limiter {
 }
 
 // keys is how many keys' limiters are kept.
-func (l *limiter) keys() int {
+func (l *Limiter) keys() int {
 	n := 0
 	for i := range l.shards {
 		s := &l.shards[i]
