@@ -61,9 +61,10 @@ func (a *app) listCmd() *cobra.Command {
 		all, asJSON       bool
 	)
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List conversations, newest first (one page, or --all)",
-		Args:  usageArgs(cobra.NoArgs),
+		Use:         "list",
+		Annotations: calls("listConversations"),
+		Short:       "List conversations, newest first (one page, or --all)",
+		Args:        usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts := client.ListOptions{Limit: limit, Sources: sources, Channels: channels}
 			var err error
@@ -186,9 +187,10 @@ func truncate(s string, n int) string {
 func (a *app) getCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "get ID",
-		Short: "Show one conversation with its messages",
-		Args:  usageArgs(cobra.ExactArgs(1)),
+		Use:         "get ID",
+		Annotations: calls("getConversation"),
+		Short:       "Show one conversation with its messages",
+		Args:        usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
@@ -222,9 +224,10 @@ func (a *app) getCmd() *cobra.Command {
 
 func (a *app) deleteCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "delete ID...",
-		Short: "Delete conversations one by one (idempotent: a missing id is not an error)",
-		Args:  usageArgs(cobra.MinimumNArgs(1)),
+		Use:         "delete ID...",
+		Annotations: calls("deleteConversation"),
+		Short:       "Delete conversations one by one (idempotent: a missing id is not an error)",
+		Args:        usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ids := make([]uuid.UUID, len(args))
 			for i, s := range args {
@@ -252,8 +255,9 @@ func (a *app) deleteCmd() *cobra.Command {
 func (a *app) bulkDeleteCmd() *cobra.Command {
 	var concurrency int
 	cmd := &cobra.Command{
-		Use:   "bulk-delete [ID... | -]",
-		Short: "Delete any number of conversations in chunks; ids from arguments or stdin (one a line)",
+		Use:         "bulk-delete [ID... | -]",
+		Annotations: calls("bulkDeleteConversations"),
+		Short:       "Delete any number of conversations in chunks; ids from arguments or stdin (one a line)",
 		Long: `Delete any number of conversations, in chunks of the API's maximum, a few at once.
 Ids come from the arguments, or from standard input (one a line) when the only argument
 is - or there is none. A progress bar is shown on a terminal. At the end, a summary goes to

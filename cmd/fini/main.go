@@ -56,14 +56,14 @@ func (e *exitError) Unwrap() error { return e.err }
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdin, stdout, stderr)
 	root.SetArgs(args)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return exitOK
 	}
 	// Errors quote what the user typed, which may be the key in the wrong place.
 	key := root.Flag("api-key").Value.String()
 	// The client's errors name it already ("fini: ..."): the prefix is said once.
-	fmt.Fprintln(stderr, "fini:", strings.TrimPrefix(redact.String(explain(err), key, os.Getenv("FINI_API_KEY")), "fini: "))
+	fmt.Fprintln(stderr, "fini:", strings.TrimPrefix(redact.String(explain(err, cmd), key, os.Getenv("FINI_API_KEY")), "fini: "))
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
@@ -80,13 +80,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitFailure
 }
 
-// explain turns API errors into what to do next.
-func explain(err error) string {
+// explain turns the API errors of cmd into what to do next.
+func explain(err error, cmd *cobra.Command) string {
 	switch {
 	case errors.Is(err, client.ErrUnauthorized):
 		return err.Error() + "\n  The API key was refused: it is missing, malformed, unknown or revoked. Set FINI_API_KEY (or --api-key) to a valid key."
 	case errors.Is(err, client.ErrForbidden):
-		return err.Error() + "\n  The API key lacks the scope this command needs" + scopeHint() + ". Use a key with that scope."
+		return err.Error() + "\n  The API key lacks the scope this command needs" + scopeHint(cmd) + ". Use a key with that scope."
 	case errors.Is(err, client.ErrNotFound):
 		return err.Error() + "\n  No such conversation in this key's workspace: it never existed, was deleted, or belongs to another workspace."
 	case errors.Is(err, client.ErrNotAcceptable):
@@ -159,15 +159,19 @@ func (a *app) client() (*client.Client, error) {
 	return c, nil
 }
 
-// scopeHint says which scope each command needs, as the spec's x-required-scopes state it.
-func scopeHint() string {
-	commands := []struct{ names, operationID string }{
-		{"list", "listConversations"}, {"get", "getConversation"},
-		{"delete", "deleteConversation"}, {"bulk-delete", "bulkDeleteConversations"},
+// operationAnnotation names, in a command's annotations, the operation of the spec it calls.
+const operationAnnotation = "operationId"
+
+// calls annotates a command with the operation it calls.
+func calls(operationID string) map[string]string {
+	return map[string]string{operationAnnotation: operationID}
+}
+
+// scopeHint says which scopes cmd needs, as its operation's x-required-scopes state them.
+func scopeHint(cmd *cobra.Command) string {
+	scopes := api.RequiredScopes[cmd.Annotations[operationAnnotation]]
+	if len(scopes) == 0 {
+		return ""
 	}
-	parts := make([]string, len(commands))
-	for i, c := range commands {
-		parts[i] = fmt.Sprintf("%s needs `%s`", c.names, strings.Join(api.RequiredScopes[c.operationID], "`, `"))
-	}
-	return ": " + strings.Join(parts, "; ")
+	return fmt.Sprintf(": %s needs `%s`", cmd.CommandPath(), strings.Join(scopes, "`, `"))
 }
