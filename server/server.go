@@ -147,7 +147,7 @@ func assemble(cfg Config) (*parts, error) {
 	if p.handlers, err = conversations.New(cfg.Store, doc, cfg.Now); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	if p.access, err = accesslog.New(cfg.Logger, cfg.Registry); err != nil {
+	if p.access, err = accesslog.New(cfg.Logger, cfg.Registry, p.operationID); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	return p, nil
@@ -203,6 +203,14 @@ func (p *parts) frame(c echo.Context, next echo.HandlerFunc) error {
 			return next(c)
 		})
 	})
+}
+
+// operationID is the operationId of the operation c was routed to; "" outside the API.
+func (p *parts) operationID(c echo.Context) string {
+	if op := p.engine.OperationOf(c); op != nil {
+		return op.ID()
+	}
+	return ""
 }
 
 // InFlight is how many requests are being served right now; a graceful shutdown waits for

@@ -2,8 +2,8 @@
 // and latency by operation and status), whatever answered it: an operation, an unknown
 // route, a panic. It never logs headers or bodies, so no key and no customer data reaches
 // the log; what a client chose (method, path) is bounded and any key in it masked. It
-// depends on the contract engine (the request's operation), auth (its workspace and key
-// id), requestid and apierror (the error behind a 5xx).
+// depends on auth (the request's workspace and key id), requestid and apierror (the error
+// behind a 5xx).
 package accesslog
 
 import (
@@ -23,7 +23,6 @@ import (
 	"github.com/fini-oss/conversations/server/apierror"
 	"github.com/fini-oss/conversations/server/apikey"
 	"github.com/fini-oss/conversations/server/auth"
-	"github.com/fini-oss/conversations/server/contract"
 	"github.com/fini-oss/conversations/server/logline"
 	"github.com/fini-oss/conversations/server/requestid"
 )
@@ -41,19 +40,23 @@ const (
 
 // Log writes the access log of one server and counts its requests.
 type Log struct {
-	log      *slog.Logger
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	log *slog.Logger
+	// operation names the operation a request was routed to; "" outside the API.
+	operation func(echo.Context) string
+	requests  *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
 	// series caches the series of each (operation, status) seen: resolving label values
 	// hashes them under a lock, at every request otherwise.
 	series   sync.Map // seriesKey -> *requestSeries
 	inFlight atomic.Int64
 }
 
-// New returns the access log writing to log, its metrics registered in reg.
-func New(log *slog.Logger, reg prometheus.Registerer) (*Log, error) {
+// New returns the access log writing to log, its metrics registered in reg; operation names
+// the API's operation a request was routed to (its operationId), "" outside the API.
+func New(log *slog.Logger, reg prometheus.Registerer, operation func(echo.Context) string) (*Log, error) {
 	l := &Log{
-		log: log,
+		log:       log,
+		operation: operation,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fini_http_requests_total",
 			Help: "HTTP requests by operation (operationId, or the route outside the API) and status.",
@@ -86,10 +89,11 @@ func (l *Log) Around(c echo.Context, next func() error) error {
 	}
 	elapsed := time.Since(start)
 	req, res := c.Request(), c.Response()
-	op := c.Path() // the route template outside the API, never the raw path
-	if o := contract.OperationOf(c); o != nil {
-		op = o.ID()
-	} else if op == "" {
+	op := l.operation(c)
+	if op == "" {
+		op = c.Path() // the route template outside the API, never the raw path
+	}
+	if op == "" {
 		op = "unmatched"
 	}
 	status := res.Status
@@ -102,7 +106,8 @@ func (l *Log) Around(c echo.Context, next func() error) error {
 	}
 	l.observe(op, status, elapsed)
 
-	attrs := []slog.Attr{
+	attrs := make([]slog.Attr, 0, 11)
+	attrs = append(attrs,
 		slog.String("request_id", requestid.From(c)),
 		slog.String("method", loggable(req.Method, maxLoggedMethod)),
 		slog.String("path", loggable(req.URL.Path, maxLoggedPath)),
@@ -110,10 +115,11 @@ func (l *Log) Around(c echo.Context, next func() error) error {
 		slog.Int("status", status),
 		slog.Duration("latency", elapsed),
 		slog.Int64("bytes", res.Size),
-	}
+	)
 	if caller, ok := auth.CallerFrom(req.Context()); ok {
-		// As UUIDs, which the handler writes without formatting them first.
-		attrs = append(attrs, slog.Any("workspace", caller.WorkspaceID), slog.Any("key_id", caller.KeyID))
+		// As pointers to UUIDs, which slog keeps and the handler writes without formatting
+		// or allocating.
+		attrs = append(attrs, slog.Any("workspace", &caller.WorkspaceID), slog.Any("key_id", &caller.KeyID))
 	}
 	// The request's trace, so that a log line leads to its spans.
 	if sc := trace.SpanContextFromContext(req.Context()); sc.HasTraceID() {

@@ -136,7 +136,7 @@ func (a *Authenticator) check(ctx context.Context, c echo.Context, operation str
 	if !p.HasScopes(scopes) {
 		return forbidden()
 	}
-	caller := Caller{Principal: p, RequestID: requestid.From(c), Operation: operation}
+	caller := &Caller{Principal: p, RequestID: requestid.From(c), Operation: operation}
 	c.SetRequest(req.WithContext(context.WithValue(req.Context(), callerKey{}, caller)))
 	return nil
 }
@@ -217,14 +217,15 @@ type Caller struct {
 
 type callerKey struct{}
 
-// CallerFrom returns the request's caller; ok is false for a request no key authenticated.
-func CallerFrom(ctx context.Context) (Caller, bool) {
-	c, ok := ctx.Value(callerKey{}).(Caller)
+// CallerFrom returns the request's caller, which must not be modified; ok is false for a
+// request no key authenticated.
+func CallerFrom(ctx context.Context) (*Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(*Caller)
 	return c, ok
 }
 
-// Actor is who the store records as making a change on ctx's request: its key (by id and
+// Actor is who the store records as making a change for this caller: its key (by id and
 // name, never its secret), its request id and its operation.
-func (c Caller) Actor() store.Actor {
+func (c *Caller) Actor() store.Actor {
 	return store.Actor{KeyID: c.KeyID, KeyName: c.KeyName, RequestID: c.RequestID, Operation: c.Operation}
 }

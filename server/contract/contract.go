@@ -56,8 +56,8 @@ type Engine struct {
 	requestOpts, responseOpts, headerOpts openapi3filter.Options
 	itemOpts                              []openapi3.SchemaValidationOption
 	middlewares                           map[string][]echo.MiddlewareFunc
-	// routes are the operations' routes, as Echo routes them.
-	routes map[route]bool
+	// routes are the operations by their routes, as Echo routes them.
+	routes map[route]*Operation
 }
 
 // Load parses and validates spec (YAML or JSON) and returns New's engine for it.
@@ -95,7 +95,7 @@ func New(doc *openapi3.T, opts Options) (*Engine, error) {
 		hooks:          opts.Hooks,
 		memo:           newMemo(),
 		middlewares:    map[string][]echo.MiddlewareFunc{},
-		routes:         map[route]bool{},
+		routes:         map[route]*Operation{},
 	}
 	schemaOpts := []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()}
 	if len(opts.Formats) > 0 {
@@ -139,7 +139,7 @@ func New(doc *openapi3.T, opts Options) (*Engine, error) {
 	e.ops = slices.SortedFunc(maps.Values(e.byID), func(a, b *Operation) int { return strings.Compare(a.id, b.id) })
 	for _, o := range e.ops {
 		e.middlewares[o.id] = []echo.MiddlewareFunc{e.middleware(o)}
-		e.routes[route{o.method, o.echoPath()}] = true
+		e.routes[route{o.method, o.echoPath()}] = o
 	}
 	fixed := make([]map[int][]fixedHeader, len(e.ops))
 	for i, o := range e.ops {
@@ -183,14 +183,10 @@ func (e *Engine) CheckRoutes(routes []*echo.Route) error {
 	return nil
 }
 
-// operationKey keeps a request's *Operation on its echo.Context.
-const operationKey = "contract.operation"
-
-// OperationOf returns the operation c is a request of, once its middleware has started;
-// nil for any other request.
-func OperationOf(c echo.Context) *Operation {
-	op, _ := c.Get(operationKey).(*Operation)
-	return op
+// OperationOf returns the operation that c was routed to, by its method and route; nil for
+// any other request.
+func (e *Engine) OperationOf(c echo.Context) *Operation {
+	return e.routes[route{c.Request().Method, c.Path()}]
 }
 
 // SetFixedHeaders arranges for the headers that every operation's responses fix alike (such
@@ -200,7 +196,7 @@ func OperationOf(c echo.Context) *Operation {
 // no answer lacks them. An operation's middleware sets the headers of the operation and
 // status itself; for its requests SetFixedHeaders does nothing.
 func (e *Engine) SetFixedHeaders(c echo.Context) {
-	if e.routes[route{c.Request().Method, c.Path()}] || len(e.common) == 0 {
+	if e.OperationOf(c) != nil || len(e.common) == 0 {
 		return
 	}
 	res := c.Response()

@@ -23,31 +23,27 @@ import (
 func (e *Engine) middleware(op *Operation) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			c.Set(operationKey, op)
-			in := &openapi3filter.RequestValidationInput{
-				Request:    c.Request(),
-				PathParams: pathParams(c),
-				Route:      op.route,
-				Options:    &e.requestOpts,
+			res := c.Response()
+			orig := res.Writer
+			x := newExchange(orig)
+			defer x.free()
+			x.in.Request, x.in.Route, x.in.Options = c.Request(), op.route, &e.requestOpts
+			if op.kinPathParams {
+				x.in.PathParams = pathParams(c)
 			}
 			if e.mode == Off {
-				res := c.Response()
 				res.Before(func() { setFixedHeaders(res.Header(), op.fixed[res.Status]) })
-				if err := e.serve(c, op, in, next); err != nil {
+				if err := e.serve(c, op, &x.in, next); err != nil {
 					e.hooks.RenderError(c, err)
 				}
 				return nil
 			}
-			res := c.Response()
-			orig := res.Writer
-			rec := newRecorder(orig)
-			defer rec.free()
-			res.Writer = rec
-			if err := e.serve(c, op, in, next); err != nil {
+			res.Writer = &x.rec
+			if err := e.serve(c, op, &x.in, next); err != nil {
 				e.hooks.RenderError(c, err)
 			}
 			res.Writer = orig
-			return e.send(c, op, in, rec)
+			return e.send(c, op, &x.in, &x.rec)
 		}
 	}
 }
@@ -77,7 +73,7 @@ func (e *Engine) serve(c echo.Context, op *Operation, in *openapi3filter.Request
 	limitBody(c, op)
 	ctx, end := e.step(c.Request().Context(), StepValidateRequest)
 	var invalid error
-	if err := e.validateRequest(ctx, op, in); err != nil {
+	if err := e.validateRequest(ctx, c, op, in); err != nil {
 		invalid = e.refuse(c, op, err)
 	}
 	if end != nil {

@@ -32,6 +32,9 @@ type Operation struct {
 	// that kin-openapi validates; pathChecks are the path parameters compiled to a check.
 	params     []*openapi3.Parameter
 	pathChecks []pathCheck
+	// kinPathParams is true when some of params are in the path: only then does kin-openapi
+	// need the request's path parameters.
+	kinPathParams bool
 	// query are the names of the query parameters the spec declares, in its order; any
 	// other is refused. single are those that take one value: repeating one is refused.
 	query  []string
@@ -118,6 +121,7 @@ func prepareOperation(doc *openapi3.T, path string, item *openapi3.PathItem, met
 			continue
 		}
 		o.params = append(o.params, p)
+		o.kinPathParams = o.kinPathParams || p.In == openapi3.ParameterInPath
 	}
 	if op.RequestBody != nil {
 		o.body = op.RequestBody.Value

@@ -52,7 +52,7 @@ func limitBody(c echo.Context, op *Operation) {
 
 // validateRequest returns nil, or the client's error for the first rule the request breaks:
 // the query string, the path, query and header parameters, then the body.
-func (e *Engine) validateRequest(ctx context.Context, op *Operation, in *openapi3filter.RequestValidationInput) *Error {
+func (e *Engine) validateRequest(ctx context.Context, c echo.Context, op *Operation, in *openapi3filter.RequestValidationInput) *Error {
 	// The standard library drops what it cannot parse and keeps the rest: a parameter lost
 	// that way would change the answer in silence. Parsed once here, kin-openapi reuses it.
 	q, err := parseQuery(in.Request.URL.RawQuery)
@@ -64,7 +64,7 @@ func (e *Engine) validateRequest(ctx context.Context, op *Operation, in *openapi
 		return err
 	}
 	for _, pc := range op.pathChecks {
-		if err := pc.check(in.PathParams[pc.name]); err != nil {
+		if err := pc.check(c.Param(pc.name)); err != nil {
 			return errorf(http.StatusBadRequest, "Invalid parameter %q in path: %s", pc.name, err)
 		}
 	}

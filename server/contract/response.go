@@ -134,8 +134,7 @@ func (e *Engine) send(c echo.Context, op *Operation, in *openapi3filter.RequestV
 			e.hooks.Invalid(c, op, Response, invalid)
 		}
 		if e.mode == Enforce {
-			replacement := newRecorder(rec.w)
-			defer replacement.free()
+			replacement := &recorder{w: rec.w}
 			e.render(c, replacement, invalid)
 			status, body = replacement.status, replacement.buf.Bytes()
 			setFixedHeaders(res.Header(), op.fixed[status])

@@ -47,10 +47,10 @@ func New(s store.Conversations, doc *openapi3.T, now func() time.Time) (*Handler
 
 // caller returns the authenticated caller; authentication guarantees one on every secured
 // operation, so its absence is a wiring bug.
-func caller(ctx context.Context) (auth.Caller, error) {
+func caller(ctx context.Context) (*auth.Caller, error) {
 	c, ok := auth.CallerFrom(ctx)
 	if !ok {
-		return c, errors.New("no caller on a secured operation")
+		return nil, errors.New("no caller on a secured operation")
 	}
 	return c, nil
 }

@@ -167,6 +167,11 @@ func appendValue(b []byte, v slog.Value) []byte {
 	switch x := v.Any().(type) {
 	case uuid.UUID:
 		return appendUUID(b, x)
+	case *uuid.UUID: // a pointer, which slog.Any keeps without an allocation
+		if x == nil {
+			return append(b, "null"...)
+		}
+		return appendUUID(b, *x)
 	case error:
 		return appendString(b, x.Error())
 	case json.Marshaler, fmt.Stringer:

@@ -18,9 +18,6 @@ const Header = "X-Request-Id"
 // maxLen bounds an accepted client request id; longer or odd ones are replaced.
 const maxLen = 128
 
-// key keeps the id on the echo.Context.
-const key = "requestid"
-
 // valid accepts a short id of plain characters that does not look like an API key (the id
 // is logged and echoed; a key pasted into it must not be).
 func valid(id string) bool {
@@ -37,20 +34,21 @@ func valid(id string) bool {
 	return true
 }
 
-// Set gives the request its id and echoes it on the response.
+// Set gives the request its id, on its response's header, where From reads it.
 func Set(c echo.Context) {
 	id := c.Request().Header.Get(Header)
 	if !valid(id) {
 		id = newID()
 	}
-	c.Set(key, id)
 	c.Response().Header()[Header] = []string{id}
 }
 
 // From returns the request's id; "" before Set.
 func From(c echo.Context) string {
-	id, _ := c.Get(key).(string)
-	return id
+	if v := c.Response().Header()[Header]; len(v) == 1 {
+		return v[0]
+	}
+	return ""
 }
 
 // newID is a random (version 4) UUID. Request ids need to be unique, not secret, so they
