@@ -150,8 +150,11 @@ func readDockerArchive(archive, root string) (image, error) {
 		Config string
 		Layers []string
 	}
-	if err := json.Unmarshal(members["manifest.json"], &manifest); err != nil || len(manifest) != 1 {
-		return img, fmt.Errorf("manifest.json: want one image: %v", err)
+	if err := json.Unmarshal(members["manifest.json"], &manifest); err != nil {
+		return img, fmt.Errorf("manifest.json: %w", err)
+	}
+	if len(manifest) != 1 {
+		return img, fmt.Errorf("manifest.json: %d images, want one", len(manifest))
 	}
 	if err := json.Unmarshal(members[manifest[0].Config], &img.config); err != nil {
 		return img, fmt.Errorf("config %s: %w", manifest[0].Config, err)
