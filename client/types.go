@@ -85,16 +85,16 @@ type Event struct {
 // EventRole says who produced an event.
 type EventRole string
 
-// The roles of an event.
+// The roles of an event: the spec's EventRole enum.
 const (
 	// EventRoleUser is the customer.
-	EventRoleUser EventRole = EventRole(api.EventRoleUser)
+	EventRoleUser EventRole = "user"
 	// EventRoleAgent is a human support agent.
-	EventRoleAgent EventRole = EventRole(api.EventRoleAgent)
+	EventRoleAgent EventRole = "agent"
 	// EventRoleFinibot is Fini's AI agent.
-	EventRoleFinibot EventRole = EventRole(api.EventRoleFinibot)
+	EventRoleFinibot EventRole = "finibot"
 	// EventRoleOtherbot is another bot.
-	EventRoleOtherbot EventRole = EventRole(api.EventRoleOtherbot)
+	EventRoleOtherbot EventRole = "otherbot"
 )
 
 // ArticleRef is a knowledge-base article used in a conversation or an event. Its fields

@@ -202,3 +202,14 @@ func TestTypesJSONRoundTrip(t *testing.T) {
 		t.Error("a time that is not epoch milliseconds was accepted")
 	}
 }
+
+func TestEventRolesAreTheSpecs(t *testing.T) {
+	for got, want := range map[client.EventRole]api.EventRole{
+		client.EventRoleUser: api.EventRoleUser, client.EventRoleAgent: api.EventRoleAgent,
+		client.EventRoleFinibot: api.EventRoleFinibot, client.EventRoleOtherbot: api.EventRoleOtherbot,
+	} {
+		if string(got) != string(want) || !want.Valid() {
+			t.Errorf("%q, want the spec's %q", got, want)
+		}
+	}
+}
