@@ -43,7 +43,8 @@ type composeCheck struct {
 // that runs its image must be one a flag of the commands it runs is bound to (envflag), every
 // flag in its command and health check one that --help of that command lists, a health check
 // must not need a shell (the image has none), every service must have a health check and wait
-// for the health of those it depends on, and no password may be written in the file.
+// for the health of those it depends on, serve's listener must be set by variables (which
+// the health check reads too), and no password may be written in the file.
 func checkCompose(t *testing.T, data []byte) composeCheck {
 	t.Helper()
 	var f composeFile
@@ -107,6 +108,10 @@ func checkCompose(t *testing.T, data []byte) composeCheck {
 					continue
 				}
 				c.checked = append(c.checked, cmd.Name()+" --"+flag)
+				// The health check reads the listener's settings from the environment only.
+				if cmd.Name() == "serve" && slices.Contains([]string{"addr", "admin-addr", "tls-cert"}, flag) {
+					problem("%s: serve --%s is not seen by the health check: set %s instead", name, flag, envflag.Variable(flags.Lookup(flag)))
+				}
 			}
 		}
 		for _, k := range slices.Sorted(maps.Keys(env)) {
@@ -254,6 +259,8 @@ services:
 		{"another command's flag", file(`["serve", "--older-than", "1d"]`, good[1], good[2], good[3]), `unknown flag: --older-than`},
 		{"a flag missing its value", file(`["serve", "--rate-limit"]`, good[1], good[2], good[3]), `flag needs an argument: --rate-limit`},
 		{"no command", file(`["--rate-limit", "1/s"]`, good[1], good[2], good[3]), `names no command of fini-server`},
+		{"a listener set by a flag", file(`["serve", "--addr=0.0.0.0:9000"]`, good[1], good[2], good[3]),
+			`server: serve --addr is not seen by the health check: set FINI_ADDR instead`},
 		{"a made-up healthcheck flag", file(good[0], good[1], `["CMD", "/usr/local/bin/fini-server", "healthcheck", "--url", "x"]`, good[3]), `unknown flag: --url`},
 		{"a shell", file(good[0], good[1], `["CMD-SHELL", "curl -f http://127.0.0.1:8080/healthz"]`, good[3]), `needs a shell`},
 		{"not waiting for health", file(good[0], good[1], good[2], "service_started"), `depends_on db with condition "service_started", want service_healthy`},
