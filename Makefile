@@ -11,6 +11,11 @@ OASDIFF       := go run github.com/oasdiff/oasdiff@v1.37.0
 DEADCODE      := go run golang.org/x/tools/cmd/deadcode@v0.42.0
 NPX           := NO_UPDATE_NOTIFIER=1 REDOCLY_TELEMETRY=off npx --no-install
 
+# The container image (make image): its repository, and the version its tag and labels carry,
+# git describe's for now. The release work's cmd/internal/version takes the same VERSION.
+IMAGE   ?= localhost/fini-conversations
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+
 # The PostgreSQL the tests use when set (CI sets it); without it those tests skip, saying so.
 FINI_TEST_POSTGRES ?=
 export FINI_TEST_POSTGRES
@@ -27,6 +32,14 @@ run: ## Serve the API on 127.0.0.1:8080 with a fresh SQLite demo database; print
 .PHONY: build
 build: ## Build the binaries into bin/: fini-server (server and admin), fini (CLI client), fini-load (benchmarks)
 	go build -o bin/ ./cmd/...
+
+.PHONY: image
+image: ## Build the container image IMAGE:VERSION and IMAGE:latest (podman or buildah; podman installed with apt-get if neither)
+	IMAGE=$(IMAGE) VERSION=$(VERSION) scripts/image.sh
+
+.PHONY: image-test
+image-test: ## Build a test image and check it: its config and labels, its files, its fini-server serving SQLite on 127.0.0.1 (no container is started)
+	FINI_IMAGE_TEST=1 VERSION=$(VERSION) go test -count=1 -v -timeout 15m -run '^TestImage$$' ./cmd/fini-server/
 
 .PHONY: generate
 generate: node_modules/.package-lock.json ## Regenerate gen/ from openapi/openapi.yaml, and the contract engine's test server from its testdata spec (old output deleted first)
@@ -128,4 +141,4 @@ contract: node_modules/.package-lock.json ## Prove spec, server and client agree
 	scripts/contract-checkers.sh
 
 .PHONY: ci
-ci: check-large-files tidy-check check-generated check-client-deps lint lint-spec check-breaking test docs-test contract reliability ## Everything CI runs
+ci: check-large-files tidy-check check-generated check-client-deps lint lint-spec check-breaking test docs-test contract reliability image-test ## Everything CI runs

@@ -101,7 +101,7 @@ func (a *app) listCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			for _, conv := range page.Interactions {
+			for _, conv := range page.Conversations {
 				if err := out.write(conv); err != nil {
 					return err
 				}
@@ -150,10 +150,12 @@ func (w *conversationWriter) write(c client.Conversation) error {
 	}
 	last := c.CreatedAt
 	for _, e := range c.Events {
-		last = max(last, e.CreatedAt)
+		if e.CreatedAt.After(last) {
+			last = e.CreatedAt
+		}
 	}
 	w.rows++
-	_, err := fmt.Fprintf(w.tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, time.UnixMilli(last).UTC().Format("2006-01-02 15:04"),
+	_, err := fmt.Fprintf(w.tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, last.UTC().Format("2006-01-02 15:04"),
 		c.Source, deref(c.Channel), deref(c.Status), truncate(deref(c.SubjectPreview), 48))
 	// Flush every page-worth so that --all streams.
 	if err == nil && w.rows%100 == 0 {
@@ -211,9 +213,9 @@ func (a *app) getCmd() *cobra.Command {
 			}
 			fmt.Fprintf(a.stdout, "Conversation %s\nSource:  %s / %s\nStatus:  %s\nStarted: %s\nURL:     %s\n\n",
 				conv.ID, conv.Source, deref(conv.Channel), deref(conv.Status),
-				time.UnixMilli(conv.CreatedAt).UTC().Format(time.RFC3339), deref(conv.URL))
+				conv.CreatedAt.UTC().Format(time.RFC3339), deref(conv.URL))
 			for _, e := range conv.Events {
-				fmt.Fprintf(a.stdout, "[%s] %-8s %s\n", time.UnixMilli(e.CreatedAt).UTC().Format("2006-01-02 15:04:05"), e.Role, deref(e.Message))
+				fmt.Fprintf(a.stdout, "[%s] %-8s %s\n", e.CreatedAt.UTC().Format("2006-01-02 15:04:05"), e.Role, deref(e.Message))
 			}
 			return nil
 		},
