@@ -265,16 +265,17 @@ Ids come from the arguments, or from standard input (one a line) when the only a
 is - or there is none. A progress bar is shown on a terminal. At the end, a summary goes to
 stderr and the ids that could not be deleted to stdout, one a line (exit code 5).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// The key first: when it comes from standard input, the ids cannot.
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
 			ids, err := a.readIDs(args)
 			if err != nil {
 				return err
 			}
 			if len(ids) == 0 {
 				return usage("no ids given: pass them as arguments or on standard input")
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
 			}
 			opts := client.BulkOptions{Concurrency: concurrency}
 			if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -311,6 +312,9 @@ func (a *app) readIDs(args []string) ([]uuid.UUID, error) {
 			ids[i] = id
 		}
 		return ids, nil
+	}
+	if a.keyFromStdin {
+		return nil, usage("standard input holds the API key (--api-key-file -): give the ids as arguments, or the key in a file")
 	}
 	var ids []uuid.UUID
 	sc := bufio.NewScanner(a.stdin)

@@ -36,7 +36,8 @@ type result struct {
 func (f *fixture) fini(t *testing.T, key, stdin string, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(append([]string{"--base-url", f.url, "--api-key", key}, args...), strings.NewReader(stdin), &out, &errOut)
+	t.Setenv("FINI_API_KEY", key)
+	code := run(append([]string{"--base-url", f.url}, args...), strings.NewReader(stdin), &out, &errOut)
 	return result{code, out.String(), errOut.String()}
 }
 
