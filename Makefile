@@ -11,6 +11,11 @@ OASDIFF       := go run github.com/oasdiff/oasdiff@v1.37.0
 DEADCODE      := go run golang.org/x/tools/cmd/deadcode@v0.42.0
 NPX           := NO_UPDATE_NOTIFIER=1 REDOCLY_TELEMETRY=off npx --no-install
 
+# The container image (make image): its repository, and the version its tag and labels carry,
+# git describe's for now. The release work's cmd/internal/version takes the same VERSION.
+IMAGE   ?= localhost/fini-conversations
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+
 # The PostgreSQL the tests use when set (CI sets it); without it those tests skip, saying so.
 FINI_TEST_POSTGRES ?=
 export FINI_TEST_POSTGRES
@@ -31,14 +36,23 @@ run: ## Serve the API on ADDR (default 127.0.0.1:8080) with a fresh SQLite demo 
 build: ## Build the binaries into bin/: fini-server (server and admin), fini (CLI client), fini-load (benchmarks)
 	go build -o bin/ ./cmd/...
 
-# make release: VERSION defaults to the tag vX.Y.Z at HEAD, else Go's pseudo-version of HEAD.
-VERSION ?=
+.PHONY: image
+image: ## Build the container image IMAGE:VERSION and IMAGE:latest (podman or buildah; podman installed with apt-get if neither)
+	IMAGE=$(IMAGE) VERSION=$(VERSION) scripts/image.sh
+
+.PHONY: image-test
+image-test: ## Build a test image and check it: its config and labels, its files, its fini-server serving SQLite on 127.0.0.1 (no container is started)
+	FINI_IMAGE_TEST=1 VERSION=$(VERSION) go test -count=1 -v -timeout 15m -run '^TestImage$$' ./cmd/fini-server/
+
+# make release stamps VERSION only when it is given (make release VERSION=v1.3.0); otherwise
+# the tag vX.Y.Z at HEAD, else Go's pseudo-version of HEAD (git describe's default above is not
+# a semantic version).
 RELEASE_TARGETS ?= linux/amd64,linux/arm64,darwin/amd64,darwin/arm64,windows/amd64,windows/arm64
 
 .PHONY: release
 release: ## Cross-build the three binaries into reproducible archives in dist/, with SBOMs and SHA256SUMS
 	rm -rf dist
-	go run ./scripts/release -out dist -targets '$(RELEASE_TARGETS)' $(if $(VERSION),-version '$(VERSION)')
+	go run ./scripts/release -out dist -targets '$(RELEASE_TARGETS)' $(if $(filter command line environment,$(origin VERSION)),-version '$(VERSION)')
 	ls -l dist
 
 .PHONY: check-release
@@ -46,16 +60,19 @@ check-release: ## Prove make release reproducible: linux/amd64 built twice gives
 	FINI_TEST_RELEASE=1 go test -count=1 -run '^TestReleaseIsReproducible$$' ./scripts/release/
 
 .PHONY: generate
-generate: node_modules/.package-lock.json ## Regenerate gen/ from openapi/openapi.yaml (old *.gen.go and pages deleted first)
+generate: node_modules/.package-lock.json ## Regenerate gen/ from openapi/openapi.yaml, and the contract engine's test server from its testdata spec (old output deleted first)
 	find gen \( -name '*.gen.go' -o -name '*.html' \) -delete
+	rm -f server/contract/*.gen_test.go
 	cd gen && go generate ./...
+	go generate ./server/contract/
 
 .PHONY: check-generated
-check-generated: generate ## Fail if gen/ differs from what the spec generates, or holds stray files
-	@if [ -n "$$(git status --porcelain -- gen)" ]; then \
-		echo "gen/ is not what openapi/openapi.yaml generates (run make generate and commit):"; \
-		git status --porcelain -- gen; git --no-pager diff --stat -- gen; exit 1; fi
-	@echo "gen/ matches openapi/openapi.yaml"
+GENERATED := gen 'server/contract/*.gen_test.go'
+check-generated: generate ## Fail if generated code differs from what the specs generate, or gen/ holds stray files
+	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \
+		echo "generated code is not what the specs generate (run make generate and commit):"; \
+		git status --porcelain -- $(GENERATED); git --no-pager diff --stat -- $(GENERATED); exit 1; fi
+	@echo "gen/ matches openapi/openapi.yaml; server/contract's test server matches its testdata spec"
 
 .PHONY: tidy-check
 tidy-check: ## Fail if go.mod or go.sum is not tidy
@@ -159,4 +176,4 @@ contract: node_modules/.package-lock.json ## Prove spec, server and client agree
 	scripts/contract-checkers.sh
 
 .PHONY: ci
-ci: check-large-files check-make tidy-check check-generated check-client-deps lint lint-spec check-breaking check-changelog test docs-test contract reliability ## Everything CI runs
+ci: check-large-files check-make tidy-check check-generated check-client-deps lint lint-spec check-breaking check-changelog test docs-test contract reliability image-test ## Everything CI runs

@@ -1,8 +1,9 @@
 // Package client is an idiomatic Go client for the Fini Conversations API, over the client
 // generated from openapi/openapi.yaml. It works against Fini's production API (the default)
 // and against this project's server. Callers need not import the generated package: the
-// conversation types are re-exported here. It depends on gen/api alone: no Echo, no spec
-// loader, no YAML parser (make check-client-deps).
+// conversation types are defined here as Go types (times as time.Time), whose JSON is the
+// API's. It depends on gen/api, github.com/google/uuid and the standard library alone: no
+// Echo, no spec loader, no YAML parser (make check-client-deps).
 package client
 
 import (
@@ -15,22 +16,6 @@ import (
 	"time"
 
 	"github.com/fini-oss/conversations/gen/api"
-)
-
-// The conversation types of the API.
-type (
-	// Conversation is a conversation as the API returns it.
-	Conversation = api.PublicConversation
-	// Event is one event (usually a message) of a conversation.
-	Event = api.PublicEvent
-	// EventRole says who produced an event.
-	EventRole = api.EventRole
-	// ArticleRef is a knowledge-base article used in a conversation.
-	ArticleRef = api.ArticleRef
-	// FolderRef is a knowledge-base folder used in a conversation.
-	FolderRef = api.FolderRef
-	// Page is one page of ListConversations.
-	Page = api.ConversationPage
 )
 
 // DefaultTimeout bounds each attempt of a request when the caller brings no HTTP client.

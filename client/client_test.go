@@ -55,7 +55,7 @@ func TestMethods(t *testing.T) {
 		t.Fatalf("get: %+v, %v", conv, err)
 	}
 	page, err := c.ListConversations(ctx, client.ListOptions{Limit: 5})
-	if err != nil || len(page.Interactions) != 5 || !page.HasMore || page.NextCursor == nil {
+	if err != nil || len(page.Conversations) != 5 || !page.HasMore || page.NextCursor == nil {
 		t.Fatalf("list: %+v, %v", page, err)
 	}
 	if err := c.DeleteConversation(ctx, ids[0]); err != nil {

@@ -159,13 +159,13 @@ func (c *Client) Conversations(ctx context.Context, opts ListOptions) iter.Seq2[
 				return
 			}
 			if opts.Direction == Newer {
-				for i := len(page.Interactions) - 1; i >= 0; i-- {
-					if !yield(page.Interactions[i], nil) {
+				for i := len(page.Conversations) - 1; i >= 0; i-- {
+					if !yield(page.Conversations[i], nil) {
 						return
 					}
 				}
 			} else {
-				for _, conv := range page.Interactions {
+				for _, conv := range page.Conversations {
 					if !yield(conv, nil) {
 						return
 					}

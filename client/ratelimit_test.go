@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/fini-oss/conversations/client"
-	"github.com/fini-oss/conversations/server"
+	"github.com/fini-oss/conversations/server/ratelimit"
 	"github.com/fini-oss/conversations/server/servertest"
 )
 
@@ -52,7 +52,7 @@ func TestRetriesWhenRateLimited(t *testing.T) {
 	now.Store(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC).UnixNano())
 	env := servertest.New(t, servertest.Options{
 		Now:       func() time.Time { return time.Unix(0, now.Load()) },
-		RateLimit: server.RateLimit{Requests: 1, Per: time.Second, Burst: 1},
+		RateLimit: ratelimit.RateLimit{Requests: 1, Per: time.Second, Burst: 1},
 	})
 	doer := &recordingDoer{onRefused: func(retryAfter string) {
 		d, err := time.ParseDuration(retryAfter + "s")

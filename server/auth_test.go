@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/fini-oss/conversations/server"
+	"github.com/fini-oss/conversations/server/contract"
 	"github.com/fini-oss/conversations/server/store"
 )
 
@@ -50,7 +50,7 @@ func nearMisses(key string) map[string]string {
 // work done (BenchmarkKeyCheck shows the timings).
 func TestKeyLookupIsByWholeKeyHash(t *testing.T) {
 	var spy *hashSpy
-	e := newTestServerMode(t, server.Enforce, func(s store.API) store.API { spy = &hashSpy{API: s}; return spy })
+	e := newTestServerMode(t, contract.Enforce, func(s store.API) store.API { spy = &hashSpy{API: s}; return spy })
 	for name, key := range nearMisses(e.A.Key) {
 		spy.mu.Lock()
 		spy.hashes = nil

@@ -20,8 +20,10 @@ import (
 
 	"github.com/fini-oss/conversations/server"
 	"github.com/fini-oss/conversations/server/apikey"
+	"github.com/fini-oss/conversations/server/contract"
 	"github.com/fini-oss/conversations/server/demo"
 	"github.com/fini-oss/conversations/server/logline"
+	"github.com/fini-oss/conversations/server/ratelimit"
 	"github.com/fini-oss/conversations/server/servertest"
 	"github.com/fini-oss/conversations/server/store"
 	"github.com/fini-oss/conversations/server/store/storetrace"
@@ -39,7 +41,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	se := servertest.New(b, servertest.Options{Conversations: 1000, Seed: 21})
 	e := &benchEnv{store: se.Store, seeded: se.Seeded, stacks: map[string]http.Handler{
 		"enforce":      se.Server,
-		"request-only": se.NewServer(b, server.Off),
+		"request-only": se.NewServer(b, contract.Off),
 		"bare-echo":    bareEcho(se.Store),
 	}}
 	off, err := server.NewUnvalidated(server.Config{Store: se.Store, Logger: slog.New(logline.New(io.Discard, nil))})
@@ -212,7 +214,7 @@ func BenchmarkDeleteOverhead(b *testing.B) {
 	}}
 	quiet := slog.New(logline.New(io.Discard, nil))
 	stacks := map[string]http.Handler{"bare-echo": bareEcho(mem)}
-	for name, mode := range map[string]server.ValidationMode{"enforce": server.Enforce, "request-only": server.Off} {
+	for name, mode := range map[string]contract.Mode{"enforce": contract.Enforce, "request-only": contract.Off} {
 		s, err := server.New(server.Config{Store: mem, Logger: quiet, ResponseValidation: mode})
 		if err != nil {
 			b.Fatal(err)
@@ -225,7 +227,7 @@ func BenchmarkDeleteOverhead(b *testing.B) {
 	}
 	stacks["off"] = off
 	limited, err := server.New(server.Config{Store: mem, Logger: quiet,
-		RateLimit: server.RateLimit{Requests: 1_000_000, Per: time.Second}})
+		RateLimit: ratelimit.RateLimit{Requests: 1_000_000, Per: time.Second}})
 	if err != nil {
 		b.Fatal(err)
 	}

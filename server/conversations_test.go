@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/fini-oss/conversations/openapi"
 	"github.com/fini-oss/conversations/server"
 )
 
@@ -244,20 +245,13 @@ func TestAuthMatrix(t *testing.T) {
 	e := newTestServer(t)
 	malformed := "fini_short"
 	unknown := "fini_" + strings.Repeat("A", 43)
-	ops := []struct {
-		method, path, body, scope string
-		ok                        int
-	}{
-		{"DELETE", convPath(e.A.ConversationIDs[10]), "", "write", 200},
-		{"DELETE", listPath, fmt.Sprintf(`{"ids":[%q]}`, e.A.ConversationIDs[11]), "write", 200},
-		{"GET", convPath(e.A.ConversationIDs[12]), "", "read", 200},
-		{"GET", listPath, "", "read", 200},
+	all, err := openapi.Scopes()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, op := range ops {
-		wrong, right := e.writeKey, e.readKey
-		if op.scope == "write" {
-			wrong, right = e.readKey, e.writeKey
-		}
+	for _, op := range e.se.Samples(t) {
+		// Every scope but one the operation requires: a key that lacks only that one.
+		wrong := e.newKey(slices.DeleteFunc(slices.Clone(all), func(s string) bool { return s == op.Scopes[0] })...)
 		cases := []struct {
 			name, key string
 			status    int
@@ -268,11 +262,11 @@ func TestAuthMatrix(t *testing.T) {
 			{"unknown", unknown, 401, unauthorized},
 			{"revoked", e.revokedKey, 401, unauthorized},
 			{"wrong scope", wrong, 403, forbidden},
-			{"right scope", right, op.ok, ""},
+			{"right scope", e.newKey(op.Scopes...), op.Status, ""},
 		}
 		for _, c := range cases {
-			t.Run(op.method+" "+op.path[:20]+" "+c.name, func(t *testing.T) {
-				r := e.do(op.method, op.path, c.key, op.body)
+			t.Run(op.OperationID+" "+c.name, func(t *testing.T) {
+				r := e.do(op.Method, op.Path, c.key, op.Body)
 				r.expect(t, c.status, c.body)
 				if got := r.header.Get("WWW-Authenticate"); (c.status == 401) != (got == "Bearer") {
 					t.Errorf("%d with WWW-Authenticate %q; a 401, and only a 401, names the Bearer scheme", c.status, got)
@@ -286,14 +280,26 @@ func TestAuthMatrix(t *testing.T) {
 	e.send(req).expect(t, 401, unauthorized)
 }
 
+// TestEveryOperationRefusesHugeHeaders: headers over the limit are a 431 in the envelope,
+// before anything else is read or done.
+func TestEveryOperationRefusesHugeHeaders(t *testing.T) {
+	e := newTestServer(t)
+	for _, op := range e.se.Samples(t) {
+		req, _ := http.NewRequest(op.Method, e.url+op.Path, strings.NewReader(op.Body))
+		req.Header.Set("Authorization", "Bearer "+e.A.Key)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Junk", strings.Repeat("a", server.MaxHeaderBytes))
+		e.send(req).expect(t, 431, errBody(431, fmt.Sprintf("Request headers are larger than %d bytes", server.MaxHeaderBytes)))
+	}
+	for _, op := range e.se.Samples(t) {
+		e.do(op.Method, op.Path, e.A.Key, op.Body).expect(t, op.Status, "") // nothing was done
+	}
+}
+
 func TestServiceRoutes(t *testing.T) {
 	e := newTestServer(t)
 	e.do("GET", "/nope", "", "").expect(t, 404, errBody(404, "No such route"))
 	e.do("PUT", listPath, e.A.Key, "").expect(t, 405, errBody(405, "Method not allowed on this route"))
-	huge, _ := http.NewRequest(http.MethodGet, e.url+listPath, nil)
-	huge.Header.Set("Authorization", "Bearer "+e.A.Key)
-	huge.Header.Set("X-Junk", strings.Repeat("a", server.MaxHeaderBytes))
-	e.send(huge).expect(t, 431, errBody(431, fmt.Sprintf("Request headers are larger than %d bytes", server.MaxHeaderBytes)))
 	e.do("GET", "/healthz", "", "").expect(t, 200, `{"status":"ok"}`)
 	e.do("GET", "/readyz", "", "").expect(t, 200, `{"status":"ready"}`)
 	if r := e.do("GET", "/openapi.yaml", "", ""); r.status != 200 || !strings.HasPrefix(r.body, "openapi: 3.0.3") {

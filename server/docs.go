@@ -28,7 +28,7 @@ var docsCSP = strings.Join([]string{
 
 // serveDocs answers GET /docs with the API reference page that `make generate` builds from
 // the spec (gen/docs). Like /openapi.yaml it is not an operation of the spec, so it passes
-// neither authentication nor validation; fixedheaders.go still adds Cache-Control and nosniff.
+// neither authentication nor validation; the frame still adds Cache-Control and nosniff.
 func serveDocs(c echo.Context) error {
 	c.Response().Header().Set("Content-Security-Policy", docsCSP)
 	return c.HTMLBlob(http.StatusOK, docs.HTML)

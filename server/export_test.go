@@ -1,28 +1,37 @@
 package server
 
-import "github.com/labstack/echo/v4"
+import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/fini-oss/conversations/server/apierror"
+)
 
 // NewUnvalidated builds the stack with neither request nor response validation: the
-// benchmarks' "off" baseline. Each operation only authenticates and runs its handler.
+// benchmarks' "off" baseline. Each operation only authorizes and runs its handler.
 // Test-only, because handlers rely on validated requests.
 func NewUnvalidated(cfg Config) (*Server, error) {
 	p, err := assemble(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return p.build(func(op *operation) echo.MiddlewareFunc {
-		return func(next echo.HandlerFunc) echo.HandlerFunc {
+	perOperation := map[string][]echo.MiddlewareFunc{}
+	for _, op := range p.engine.Operations() {
+		authorize, err := p.authn.Authorizer(op)
+		if err != nil {
+			return nil, err
+		}
+		perOperation[op.ID()] = []echo.MiddlewareFunc{func(next echo.HandlerFunc) echo.HandlerFunc {
 			return func(c echo.Context) error {
-				c.Set(ctxKeyOperation, op.id)
-				if err := p.pipeline.auth.check(c.Request().Context(), c, op, credentialOf(c.Request())); err != nil {
-					writeError(c, err)
-					return nil
+				err := authorize(c.Request().Context(), c)
+				if err == nil {
+					err = next(c)
 				}
-				if err := next(c); err != nil {
-					writeError(c, err)
+				if err != nil {
+					apierror.Write(c, err)
 				}
 				return nil
 			}
-		}
-	})
+		}}
+	}
+	return p.build(perOperation)
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/fini-oss/conversations/server"
+	"github.com/fini-oss/conversations/server/contract"
 	"github.com/fini-oss/conversations/server/store"
 )
 
@@ -38,19 +38,8 @@ var (
 	errDown = fmt.Errorf("%w: dial tcp 127.0.0.1:5432: connect: connection refused", store.ErrUnavailable)
 )
 
-// allOperations calls each operation once.
-func (e *env) allOperations() []response {
-	id := e.A.ConversationIDs[0]
-	return []response{
-		e.do("DELETE", convPath(id), e.A.Key, ""),
-		e.do("DELETE", listPath, e.A.Key, fmt.Sprintf(`{"ids":[%q]}`, id)),
-		e.do("GET", convPath(id), e.A.Key, ""),
-		e.do("GET", listPath, e.A.Key, ""),
-	}
-}
-
 func TestStorageFailureIs500WithoutInternals(t *testing.T) {
-	e := newTestServerMode(t, server.Enforce, func(s store.API) store.API { return failingStore{s, errDisk} })
+	e := newTestServerMode(t, contract.Enforce, func(s store.API) store.API { return failingStore{s, errDisk} })
 	for _, r := range e.allOperations() {
 		r.expect(t, 500, internalError)
 		if strings.Contains(r.body, "sqlite") || r.header.Get("X-Request-Id") == "" {
@@ -60,7 +49,7 @@ func TestStorageFailureIs500WithoutInternals(t *testing.T) {
 }
 
 func TestDatabaseDownIs503WithRetryAfter(t *testing.T) {
-	e := newTestServerMode(t, server.Enforce, func(s store.API) store.API { return failingStore{s, errDown} })
+	e := newTestServerMode(t, contract.Enforce, func(s store.API) store.API { return failingStore{s, errDown} })
 	for _, r := range e.allOperations() {
 		r.expect(t, 503, errBody(503, "The database is unavailable; retry shortly"))
 		if r.header.Get("Retry-After") != "1" || strings.Contains(r.body, "5432") {
@@ -92,7 +81,7 @@ func (s leakyListStore) ListConversations(ctx context.Context, q store.ListQuery
 }
 
 func TestResponseValidationCatchesOneBadItemInAPage(t *testing.T) {
-	e := newTestServerMode(t, server.Enforce, func(s store.API) store.API { return leakyListStore{s} })
+	e := newTestServerMode(t, contract.Enforce, func(s store.API) store.API { return leakyListStore{s} })
 	// A clean page first, so the other items are already known to be valid.
 	e.do("GET", listPath+"?limit=2", e.A.Key, "").expect(t, 200, "")
 	e.do("GET", listPath+"?limit=10", e.A.Key, "").expect(t, 500, internalError)
@@ -102,13 +91,13 @@ func TestResponseValidationCatchesOneBadItemInAPage(t *testing.T) {
 func TestResponseValidationModes(t *testing.T) {
 	leaky := func(s store.API) store.API { return leakyStore{s} }
 	tests := []struct {
-		mode   server.ValidationMode
+		mode   contract.Mode
 		status int
 		leaks  bool
 	}{
-		{server.Enforce, 500, false},
-		{server.Report, 200, true},
-		{server.Off, 200, true},
+		{contract.Enforce, 500, false},
+		{contract.Report, 200, true},
+		{contract.Off, 200, true},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.mode), func(t *testing.T) {
@@ -117,17 +106,17 @@ func TestResponseValidationModes(t *testing.T) {
 			if r.status != tt.status || strings.Contains(r.body, "internalNote") != tt.leaks {
 				t.Fatalf("%s: status %d body %.80s", tt.mode, r.status, r.body)
 			}
-			if tt.mode == server.Enforce {
+			if tt.mode == contract.Enforce {
 				r.expect(t, 500, internalError)
 			}
 			m := e.do("GET", "/metrics", "", "").body
 			counted := strings.Contains(m, `fini_validation_failures_total{kind="response"} 1`)
-			if counted != (tt.mode != server.Off) {
+			if counted != (tt.mode != contract.Off) {
 				t.Errorf("response validation failure counted = %v in mode %s", counted, tt.mode)
 			}
 		})
 	}
-	if _, err := server.ParseValidationMode("strict"); err == nil {
+	if _, err := contract.ParseMode("strict"); err == nil {
 		t.Error("unknown mode accepted")
 	}
 }
@@ -143,7 +132,7 @@ func (panickingStore) Ping(context.Context) error { panic("ping exploded") }
 // TestPanicsAre500sOnEveryRoute: a panic in an operation or in an operational endpoint is a
 // 500 in the envelope, and the server goes on serving.
 func TestPanicsAre500sOnEveryRoute(t *testing.T) {
-	e := newTestServerMode(t, server.Enforce, func(s store.API) store.API { return panickingStore{s} })
+	e := newTestServerMode(t, contract.Enforce, func(s store.API) store.API { return panickingStore{s} })
 	for range 2 {
 		e.do("GET", convPath(e.A.ConversationIDs[0]), e.A.Key, "").expect(t, 500, internalError)
 		e.do("GET", "/readyz", "", "").expect(t, 500, internalError)

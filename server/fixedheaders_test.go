@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fini-oss/conversations/server"
+	"github.com/fini-oss/conversations/server/contract"
 	"github.com/fini-oss/conversations/server/store"
 )
 
@@ -17,8 +18,8 @@ import (
 // carries the headers that the spec fixes on every response.
 func TestEveryAnswerIsNotCachedOrSniffed(t *testing.T) {
 	e := newTestServer(t)
-	down := newTestServerMode(t, server.Enforce, func(s store.API) store.API { return failingStore{s, errDown} })
-	broken := newTestServerMode(t, server.Enforce, func(s store.API) store.API { return failingStore{s, errDisk} })
+	down := newTestServerMode(t, contract.Enforce, func(s store.API) store.API { return failingStore{s, errDown} })
+	broken := newTestServerMode(t, contract.Enforce, func(s store.API) store.API { return failingStore{s, errDisk} })
 	id := e.A.ConversationIDs[0]
 	huge, _ := http.NewRequest(http.MethodGet, e.url+listPath, nil)
 	huge.Header.Set("X-Junk", strings.Repeat("a", server.MaxHeaderBytes))

@@ -18,6 +18,7 @@ import (
 	"github.com/fini-oss/conversations/openapi"
 	"github.com/fini-oss/conversations/server"
 	"github.com/fini-oss/conversations/server/apikey"
+	"github.com/fini-oss/conversations/server/contract"
 	"github.com/fini-oss/conversations/server/demo"
 	"github.com/fini-oss/conversations/server/servertest"
 	"github.com/fini-oss/conversations/server/store"
@@ -101,15 +102,16 @@ type env struct {
 	A, B demo.Result
 	// keys of workspace A
 	readKey, writeKey, revokedKey string
-	// srv is the server behind url.
+	// srv is the server behind url, se its fixture.
 	srv *server.Server
+	se  *servertest.Env
 }
 
 func newTestServer(t *testing.T) *env {
 	return newTestServerWith(t, servertest.Options{})
 }
 
-func newTestServerMode(t *testing.T, mode server.ValidationMode, wrap func(store.API) store.API) *env {
+func newTestServerMode(t *testing.T, mode contract.Mode, wrap func(store.API) store.API) *env {
 	return newTestServerWith(t, servertest.Options{Mode: mode, WrapStore: wrap})
 }
 
@@ -117,7 +119,7 @@ func newTestServerWith(t *testing.T, opts servertest.Options) *env {
 	t.Helper()
 	opts.OnResponse = record
 	se := servertest.New(t, opts)
-	e := &env{t: t, url: se.URL, store: se.Store, A: se.Seeded, B: se.Other, srv: se.Server}
+	e := &env{t: t, url: se.URL, store: se.Store, A: se.Seeded, B: se.Other, srv: se.Server, se: se}
 	e.readKey = se.Key(t, "read")
 	e.writeKey = se.Key(t, "write")
 	e.revokedKey = se.Key(t, "read", "write")
@@ -211,3 +213,14 @@ const (
 func convPath(id any) string { return fmt.Sprintf("/v2/hc-interactions/%v/public", id) }
 
 const listPath = "/v2/hc-interactions/public"
+
+// allOperations sends the sample request of every operation of the spec (servertest's
+// Samples) with A's read+write key.
+func (e *env) allOperations() []response {
+	e.t.Helper()
+	var out []response
+	for _, s := range e.se.Samples(e.t) {
+		out = append(out, e.do(s.Method, s.Path, e.A.Key, s.Body))
+	}
+	return out
+}

@@ -8,10 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/fini-oss/conversations/server"
-	"github.com/fini-oss/conversations/server/apikey"
+	"github.com/fini-oss/conversations/server/ratelimit"
 	"github.com/fini-oss/conversations/server/servertest"
 	"github.com/fini-oss/conversations/server/store"
 )
@@ -48,28 +45,18 @@ func (s lookupCounter) APIKeyByHash(ctx context.Context, hash []byte) (store.API
 func TestRateLimitPerKey(t *testing.T) {
 	clk := newClock()
 	var lookups atomic.Int64
-	e := newTestServerWith(t, servertest.Options{Now: clk.now, RateLimit: server.RateLimit{Requests: 1, Per: time.Minute},
+	e := newTestServerWith(t, servertest.Options{Now: clk.now, RateLimit: ratelimit.RateLimit{Requests: 1, Per: time.Minute},
 		WrapStore: func(s store.API) store.API { return lookupCounter{s, &lookups} }})
 	const policy = `"default";q=1;w=60`
-	id := e.A.ConversationIDs[0]
-	ops := []struct {
-		name, method, path, body string
-		first                    int
-	}{
-		{"deleteConversation", "DELETE", convPath(id), "", 200},
-		{"bulkDeleteConversations", "DELETE", listPath, fmt.Sprintf(`{"ids":[%q]}`, uuid.New()), 406},
-		{"getConversation", "GET", convPath(id), "", 404},
-		{"listConversations", "GET", listPath, "", 200},
-	}
-	for _, op := range ops {
-		t.Run(op.name, func(t *testing.T) {
-			key := e.newKey("read", "write")
-			first := e.do(op.method, op.path, key, op.body)
-			first.expect(t, op.first, "")
+	for _, op := range e.se.Samples(t) {
+		t.Run(op.OperationID, func(t *testing.T) {
+			key := e.newKey(op.Scopes...)
+			first := e.do(op.Method, op.Path, key, op.Body)
+			first.expect(t, op.Status, "")
 			expectRateLimit(t, first, policy, `"default";r=0;t=60`)
 
 			before := lookups.Load()
-			refused := e.do(op.method, op.path, key, op.body)
+			refused := e.do(op.Method, op.Path, key, op.Body)
 			refused.expect(t, 429, tooManyRequests)
 			expectRateLimit(t, refused, policy, `"default";r=0;t=60`)
 			if got := refused.header.Get("Retry-After"); got != "60" {
@@ -121,15 +108,7 @@ func TestRateLimitPerKey(t *testing.T) {
 // newKey issues another key of workspace A.
 func (e *env) newKey(scopes ...string) string {
 	e.t.Helper()
-	key, hash, err := apikey.Generate()
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if err := e.store.CreateAPIKey(context.Background(), store.APIKey{ID: uuid.New(), WorkspaceID: e.A.WorkspaceID,
-		Name: "limited", Scopes: scopes, Hash: hash, CreatedAt: time.Now().UnixMilli()}); err != nil {
-		e.t.Fatal(err)
-	}
-	return key
+	return e.se.Key(e.t, scopes...)
 }
 
 func expectRateLimit(t *testing.T, r response, policy, limit string) {
@@ -153,7 +132,7 @@ func TestRateLimitHeadersOnlyWhenLimiting(t *testing.T) {
 	}
 
 	clk := newClock()
-	limited := newTestServerWith(t, servertest.Options{Now: clk.now, RateLimit: server.RateLimit{Requests: 100, Per: time.Second, Burst: 3}})
+	limited := newTestServerWith(t, servertest.Options{Now: clk.now, RateLimit: ratelimit.RateLimit{Requests: 100, Per: time.Second, Burst: 3}})
 	want := []string{`"default";r=2;t=1`, `"default";r=1;t=1`, `"default";r=0;t=1`}
 	for i, w := range want {
 		r := limited.do("GET", listPath, limited.A.Key, "")

@@ -1,20 +1,21 @@
-// Package server is the HTTP layer of the Conversations API: an Echo stack built by New that
-// authenticates every request, validates it and its response against openapi/openapi.yaml,
-// and serves the generated strict interface over a store.Store. It depends on gen, openapi
-// and store; storage engines are chosen by the caller.
+// Package server is the Conversations API as an HTTP handler: New wires, in one place, the
+// contract engine (contract) over the spec (openapi) with the generated Echo server
+// (gen/apiserver), the operations (conversations), authentication (auth), rate limiting
+// (ratelimit), the error envelope (apierror), the access log and its metrics (accesslog),
+// request ids (requestid), tracing (tracing) and framing (framing), beside the operational
+// endpoints (ops.go) and the API reference page (docs.go). Storage engines are chosen by the
+// caller, which hands New the store's API role.
 //
-// A request passes, in order: tracing.go (its span, when tracing is on), requestid.go,
-// accesslog.go (one log line and the metrics), recover.go, fixedheaders.go, limits.go, then
-// for an operation of the spec the pipeline (pipeline.go: ratelimit.go, auth.go,
-// requestvalidation.go, the handler in conversations.go, responsevalidation.go). errors.go
-// renders every failure in the API's envelope.
+// Every request passes the frame (requestid, accesslog, recover.go, the spec's fixed
+// headers, framing); a request of an operation then passes the contract engine's middleware
+// (the header limit, authorization with the rate limit, request validation, the handler,
+// response validation).
 package server
 
 import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -23,16 +24,30 @@ import (
 
 	"github.com/fini-oss/conversations/gen/apiserver"
 	"github.com/fini-oss/conversations/openapi"
+	"github.com/fini-oss/conversations/server/accesslog"
+	"github.com/fini-oss/conversations/server/apierror"
+	"github.com/fini-oss/conversations/server/auth"
+	"github.com/fini-oss/conversations/server/contract"
+	"github.com/fini-oss/conversations/server/conversations"
+	"github.com/fini-oss/conversations/server/framing"
+	"github.com/fini-oss/conversations/server/ratelimit"
+	"github.com/fini-oss/conversations/server/requestid"
 	"github.com/fini-oss/conversations/server/store"
+	"github.com/fini-oss/conversations/server/tracing"
 )
+
+// MaxHeaderBytes bounds the request headers an operation reads: more is a 431 in the
+// envelope, as the spec documents. The HTTP server must accept more (fini-server sets
+// 1 MiB), or it answers in plain text first.
+const MaxHeaderBytes = 64 << 10
 
 // Config configures New. Store is required; the rest has defaults.
 type Config struct {
 	Store store.API
 	// Logger receives one line per request; default slog.Default().
 	Logger *slog.Logger
-	// ResponseValidation is Enforce when empty.
-	ResponseValidation ValidationMode
+	// ResponseValidation is what a response that breaks the spec does; "" is Enforce.
+	ResponseValidation contract.Mode
 	// Registry receives the server's metrics and is served at /metrics; default a new one.
 	Registry *prometheus.Registry
 	// Now is the clock for list windows and key bookkeeping; default time.Now.
@@ -41,10 +56,10 @@ type Config struct {
 	// after validation; tests use it to record which documented statuses they exercised.
 	OnResponse func(operationID string, status int)
 	// RateLimit limits each API key's requests; the zero value is off.
-	RateLimit RateLimit
+	RateLimit ratelimit.RateLimit
 	// TracerProvider, when set, traces every API request: a span named by its route, a span
-	// per pipeline step. Nil is tracing off, at no cost. Spans of the store's calls come from
-	// wrapping Store (storetrace).
+	// per step of the contract engine. Nil is tracing off, at no cost. Spans of the store's
+	// calls come from wrapping Store (storetrace).
 	TracerProvider trace.TracerProvider
 }
 
@@ -56,25 +71,27 @@ type Server struct {
 	api, ops *echo.Echo
 	// apiHandler is api, inside its request span when tracing is on.
 	apiHandler http.Handler
-	inFlight   atomic.Int64
+	access     *accesslog.Log
 }
 
-// New builds the Echo stack: the spec is loaded, validated and prepared once here, and an
-// error (never a panic) is returned when it or the wiring is wrong.
+// parts are what New assembles from the Config and the spec, before the routes.
+type parts struct {
+	cfg      Config
+	engine   *contract.Engine
+	handlers *conversations.Handlers
+	access   *accesslog.Log
+	tracing  *tracing.Tracing
+	authn    *auth.Authenticator
+}
+
+// New builds the stack. The spec is loaded and every operation prepared once, here; an error
+// (never a panic) is returned when the spec, the generated code or the Config is wrong.
 func New(cfg Config) (*Server, error) {
 	p, err := assemble(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return p.build(p.pipeline.wrap)
-}
-
-// parts are what New assembles, prepared from the Config and the spec.
-type parts struct {
-	cfg      Config
-	contract *contract
-	metrics  *metrics
-	pipeline *pipeline
+	return p.build(p.engine.OperationMiddlewares())
 }
 
 func assemble(cfg Config) (*parts, error) {
@@ -90,58 +107,68 @@ func assemble(cfg Config) (*parts, error) {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
-	mode, err := ParseValidationMode(string(cfg.ResponseValidation))
+	doc, err := openapi.Load()
 	if err != nil {
 		return nil, err
 	}
-	c, err := loadContract()
+	limiter, err := ratelimit.New(cfg.RateLimit, cfg.Now, cfg.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	authCfg := auth.Config{Keys: cfg.Store, Now: cfg.Now, Logger: cfg.Logger}
+	if limiter != nil {
+		authCfg.Gate = limiter
+	}
+	p := &parts{cfg: cfg, authn: auth.New(authCfg), tracing: tracing.New(cfg.TracerProvider)}
+	invalid, err := newValidationLog(cfg.Logger, cfg.Registry, cfg.ResponseValidation)
 	if err != nil {
 		return nil, err
 	}
-	m, err := newMetrics(cfg.Registry)
-	if err != nil {
-		return nil, fmt.Errorf("server: metrics: %w", err)
+	hooks := contract.Hooks{
+		RenderError: apierror.Write,
+		Authorizer:  p.authn.Authorizer,
+		Invalid:     invalid.observe,
 	}
-	limits, err := newLimiter(cfg.RateLimit, cfg.Now, m)
-	if err != nil {
-		return nil, err
+	if p.tracing != nil {
+		hooks.Step = p.tracing.Step
 	}
-	t := newTracing(cfg.TracerProvider)
-	responses := newResponseValidator(mode, cfg.Logger, m, cfg.OnResponse)
-	responses.trace = t
-	return &parts{cfg: cfg, contract: c, metrics: m, pipeline: &pipeline{
-		limits:    limits,
-		auth:      &authenticator{store: cfg.Store, now: cfg.Now, log: cfg.Logger},
-		requests:  newRequestValidator(m),
-		responses: responses,
-		trace:     t,
-	}}, nil
+	if on := cfg.OnResponse; on != nil {
+		hooks.Responded = func(_ echo.Context, op *contract.Operation, status int) { on(op.ID(), status) }
+	}
+	p.engine, err = contract.New(doc, contract.Options{
+		Mode:           cfg.ResponseValidation,
+		Formats:        openapi.FormatCheckers,
+		MaxHeaderBytes: MaxHeaderBytes,
+		Hooks:          hooks,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: openapi.yaml: %w", err)
+	}
+	if p.handlers, err = conversations.New(cfg.Store, doc, cfg.Now); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	if p.access, err = accesslog.New(cfg.Logger, cfg.Registry, p.operationID); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	return p, nil
 }
 
-// build wires the routes, with wrap as the middleware of each operation.
-func (p *parts) build(wrap func(*operation) echo.MiddlewareFunc) (*Server, error) {
-	srv := &Server{}
-	srv.api = p.newEcho(&srv.inFlight)
-	if p.pipeline.trace != nil {
-		srv.api.Use(nameSpan)
-	}
-	srv.apiHandler = decoded{p.pipeline.trace.handler(srv.api)}
-	perOp := make(map[string][]echo.MiddlewareFunc, len(p.contract.ops))
-	for id, op := range p.contract.ops {
-		perOp[id] = []echo.MiddlewareFunc{wrap(op)}
-	}
-	h := &Handlers{store: p.cfg.Store, rules: p.contract.list, now: p.cfg.Now}
-	apiserver.RegisterHandlersWithOptions(srv.api, apiserver.NewStrictHandler(h, nil),
-		apiserver.RegisterHandlersOptions{OperationMiddlewares: perOp})
-	if n := len(srv.api.Routes()); n != len(p.contract.ops) {
-		return nil, fmt.Errorf("server: %d routes registered for %d operations in openapi.yaml; regenerate gen/", n, len(p.contract.ops))
+// build wires the routes, each operation with its middleware from perOperation.
+func (p *parts) build(perOperation map[string][]echo.MiddlewareFunc) (*Server, error) {
+	srv := &Server{access: p.access, api: p.newEcho(), ops: p.newEcho()}
+	apiserver.RegisterHandlersWithOptions(srv.api, apiserver.NewStrictHandler(p.handlers, nil),
+		apiserver.RegisterHandlersOptions{OperationMiddlewares: perOperation})
+	if err := p.engine.CheckRoutes(srv.api.Routes()); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
 	}
 	srv.api.GET("/openapi.yaml", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", openapi.Spec)
 	})
 	srv.api.GET("/docs", serveDocs)
-
-	srv.ops = p.newEcho(&srv.inFlight)
+	srv.apiHandler = decoded{srv.api}
+	if p.tracing != nil {
+		srv.apiHandler = decoded{p.tracing.Handler(srv.api)}
+	}
 	registerOps(srv.ops, p.cfg.Store, p.cfg.Registry, p.cfg.Logger)
 	for _, r := range srv.ops.Routes() {
 		if !opsPaths[r.Path] {
@@ -151,36 +178,44 @@ func (p *parts) build(wrap func(*operation) echo.MiddlewareFunc) (*Server, error
 	return srv, nil
 }
 
-// newEcho is an Echo with the middleware every request passes, API or operational.
-func (p *parts) newEcho(inFlight *atomic.Int64) *echo.Echo {
+// newEcho is an Echo with the frame that every request passes, API or operational.
+func (p *parts) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = handleHTTPError
-	log := &accessLog{log: p.cfg.Logger, metrics: p.metrics, inFlight: inFlight}
+	e.HTTPErrorHandler = apierror.HandleHTTPError
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error { return p.frame(c, log, next) }
+		return func(c echo.Context) error { return p.frame(c, next) }
 	})
 	return e
 }
 
-// frame is what every request passes, API or operational, before its route: one function
-// rather than a middleware each, since Echo wraps its middleware anew at every request.
-func (p *parts) frame(c echo.Context, log *accessLog, next echo.HandlerFunc) error {
-	setRequestID(c)                     // requestid.go
-	return log.around(c, func() error { // accesslog.go: one line and the metrics
-		return recovered(c, func() error { // recover.go
-			p.contract.setFixedHeadersLater(c)      // fixedheaders.go
-			if err := checkFraming(c); err != nil { // limits.go
-				return err
-			}
+// frame is what every request passes before its route: one function rather than a
+// middleware each, since Echo wraps its middleware anew at every request.
+func (p *parts) frame(c echo.Context, next echo.HandlerFunc) error {
+	requestid.Set(c)
+	if p.tracing != nil {
+		tracing.NameSpan(c)
+	}
+	return p.access.Around(c, func() error {
+		return recovered(c, func() error {
+			p.engine.SetFixedHeaders(c)
+			framing.CloseChunked(c)
 			return next(c)
 		})
 	})
 }
 
+// operationID is the operationId of the operation c was routed to; "" outside the API.
+func (p *parts) operationID(c echo.Context) string {
+	if op := p.engine.OperationOf(c); op != nil {
+		return op.ID()
+	}
+	return ""
+}
+
 // InFlight is how many requests are being served right now; a graceful shutdown waits for
 // it to reach zero.
-func (s *Server) InFlight() int64 { return s.inFlight.Load() }
+func (s *Server) InFlight() int64 { return s.access.InFlight() }
 
 // API serves the API, /openapi.yaml and /docs, and nothing operational.
 func (s *Server) API() http.Handler { return s.apiHandler }
@@ -197,11 +232,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.apiHandler.ServeHTTP(w, r)
 }
 
-// decoded routes h on the decoded path (limits.go), before Echo routes.
+// decoded routes h on the decoded path (framing.DecodePath), before Echo routes.
 type decoded struct{ h http.Handler }
 
 // ServeHTTP implements http.Handler.
 func (d decoded) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	decodePath(r.URL)
+	framing.DecodePath(r.URL)
 	d.h.ServeHTTP(w, r)
 }

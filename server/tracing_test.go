@@ -17,7 +17,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/fini-oss/conversations/server"
+	"github.com/fini-oss/conversations/server/ratelimit"
 	"github.com/fini-oss/conversations/server/servertest"
 	"github.com/fini-oss/conversations/server/store"
 )
@@ -138,13 +138,13 @@ func TestTracingSpanTree(t *testing.T) {
 					t.Errorf("request span %s = %v, want %v", key, got.String(), want.String())
 				}
 			}
-			want := []string{"authenticate", "validate request", "DeleteConversation", "validate response"}
+			want := []string{"authorize", "validate request", "DeleteConversation", "validate response"}
 			if got := children(spans, root); !slices.Equal(got, want) {
 				t.Errorf("under the request span: %v, want %v", got, want)
 			}
-			auth := named(spans, "authenticate")
+			auth := named(spans, "authorize")
 			if got := children(spans, auth); len(got) == 0 || got[0] != "APIKeyByHash" {
-				t.Errorf("under authenticate: %v, want the key lookup first", got)
+				t.Errorf("under authorize: %v, want the key lookup first", got)
 			}
 			system := map[servertest.Engine]string{servertest.SQLite: "sqlite", servertest.Postgres: "postgresql"}[engine]
 			for _, name := range []string{"APIKeyByHash", "DeleteConversation"} {
@@ -196,17 +196,17 @@ func logLine(t *testing.T, logs *syncBuffer, field, value string) map[string]any
 	return found
 }
 
-// TestTracingRefusals: a 401 and a 429 are traced too, with their status; the 429 has no
-// authentication span (it was refused before, and looked nothing up), and a failed store
-// call marks its span and its step failed without quoting the driver's error.
+// TestTracingRefusals: a 401 and a 429 are traced too, with their status; the 429 looked no
+// key up (the rate limit refuses before the lookup), and a failed store call marks its span
+// and its step failed without quoting the driver's error.
 func TestTracingRefusals(t *testing.T) {
-	tr := newTracedServer(t, servertest.Options{RateLimit: server.RateLimit{Requests: 1, Per: time.Minute}})
+	tr := newTracedServer(t, servertest.Options{RateLimit: ratelimit.RateLimit{Requests: 1, Per: time.Minute}})
 	_, spans := tr.trace("GET", listPath, "", "")
 	root := named(spans, "GET /v2/hc-interactions/public")
-	if attr(root, "http.response.status_code").AsInt64() != 401 || attr(named(spans, "authenticate"), "error.type").AsString() != "401" {
-		t.Errorf("401: %v %v", root.Attributes, named(spans, "authenticate").Attributes)
+	if attr(root, "http.response.status_code").AsInt64() != 401 || attr(named(spans, "authorize"), "error.type").AsString() != "401" {
+		t.Errorf("401: %v %v", root.Attributes, named(spans, "authorize").Attributes)
 	}
-	if got := children(spans, root); !slices.Equal(got, []string{"authenticate", "validate response"}) {
+	if got := children(spans, root); !slices.Equal(got, []string{"authorize", "validate response"}) {
 		t.Errorf("401: under the request span %v", got)
 	}
 
@@ -216,8 +216,11 @@ func TestTracingRefusals(t *testing.T) {
 	if attr(root, "http.response.status_code").AsInt64() != 429 {
 		t.Errorf("429: %v", root.Attributes)
 	}
-	if got := children(spans, root); !slices.Equal(got, []string{"validate response"}) {
-		t.Errorf("429: under the request span %v, want only response validation", got)
+	if got := children(spans, root); !slices.Equal(got, []string{"authorize", "validate response"}) {
+		t.Errorf("429: under the request span %v", got)
+	}
+	if limited := named(spans, "authorize"); attr(limited, "error.type").AsString() != "429" || len(children(spans, limited)) != 0 {
+		t.Errorf("429: the authorize span %v looked something up: %v", limited.Attributes, children(spans, limited))
 	}
 
 	broken := newTracedServer(t, servertest.Options{WrapStore: func(s store.API) store.API { return failingStore{s, errDisk} }})

@@ -76,7 +76,7 @@ postgres://user@host:port/dbname.`,
 		return envflag.Resolve(cmd.Flags())
 	}
 	root.AddCommand(a.serveCmd(), a.migrateCmd(), a.workspaceCmd(), a.keyCmd(), a.importCmd(), a.restoreCmd(), a.purgeCmd(),
-		a.auditCmd())
+		a.auditCmd(), a.healthcheckCmd())
 	versionflag.Install(root)
 	return root
 }

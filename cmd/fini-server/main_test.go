@@ -93,7 +93,7 @@ func TestAdminCommands(t *testing.T) {
 		t.Errorf("import file printed %q, want 2", got)
 	}
 
-	mustRun(t, db, "", "key", "revoke", key)
+	mustRun(t, db, key+"\n", "key", "revoke", "-")
 	if list := mustRun(t, db, "", "key", "list", "--workspace", ws); strings.Count(list, "-\n") != 0 && !strings.Contains(list, "T") {
 		t.Errorf("revoked key not shown as revoked: %q", list)
 	}

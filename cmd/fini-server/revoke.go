@@ -18,32 +18,48 @@ import (
 )
 
 // errNoSuchKey never repeats what was given: it may be a key, mistyped or not.
-var errNoSuchKey = errors.New("no such key: give the key's id (from key list), the full key, or - to read it from standard input")
+var errNoSuchKey = errors.New("no such key: give the key's id (from key list), or - and the key on standard input")
+
+// errKeyOnCommandLine refuses a key given as an argument, where ps and the shell's history
+// show it.
+var errKeyOnCommandLine = errors.New("a key on the command line is shown to every user of the machine (ps) and kept in shell history: " +
+	"give the key's id (from key list), or - and the key on standard input (fini-server key revoke - < key.txt); " +
+	"if this was a real key, treat it as exposed")
 
 func (a *app) revokeCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "revoke ID|KEY|-",
-		Short: "Revoke a key, given its id, the full key, or - to read the key from stdin",
-		Long: `Revoke a key: it fails from the next request on, on every replica.
+		Use:   "revoke ID|-",
+		Short: "Revoke a key, given its id, or - to read the key from stdin",
+		Long: `Revoke a key: it fails from the next request on, on every replica, and a write in
+flight with it changes nothing.
 
-Give the key's id (the ID column of key list, in any letter case), the full key, or - to
-read the full key from the first line of standard input, which keeps it out of the shell's
-history:
+Give the key's id (the ID column of key list, in any letter case), or - to read the full
+key from the first line of standard input. The key itself is never an argument, where ps
+and the shell's history would show it:
 
   fini-server key revoke - < key.txt`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			given := args[0]
-			if given == "-" {
+			given, fromStdin := args[0], args[0] == "-"
+			if fromStdin {
 				var err error
 				if given, err = firstLine(cmd.InOrStdin()); err != nil {
 					return err
 				}
 			}
+			id, err := openapi.ParseUUID(given)
+			switch {
+			case err == nil:
+			case !fromStdin && strings.HasPrefix(given, apikey.Prefix):
+				return errKeyOnCommandLine
+			case !fromStdin:
+				return errNoSuchKey
+			}
 			return a.withStore(cmd.Context(), func(s store.Store) error {
-				id, err := keyID(cmd.Context(), s, given)
-				if err != nil {
-					return err
+				if fromStdin && err != nil {
+					if id, err = keyID(cmd.Context(), s, given); err != nil {
+						return err
+					}
 				}
 				if err := s.RevokeAPIKey(cmd.Context(), id, time.Now().UnixMilli()); errors.Is(err, store.ErrNotFound) {
 					return errNoSuchKey
@@ -57,12 +73,9 @@ history:
 	}
 }
 
-// keyID returns the id of the key given by its id or as the full key.
-func keyID(ctx context.Context, s store.Store, given string) (uuid.UUID, error) {
-	if id, err := openapi.ParseUUID(given); err == nil {
-		return id, nil
-	}
-	k, err := s.APIKeyByHash(ctx, apikey.Hash(given))
+// keyID returns the id of the key given in full.
+func keyID(ctx context.Context, s store.Keys, key string) (uuid.UUID, error) {
+	k, err := s.APIKeyByHash(ctx, apikey.Hash(key))
 	if errors.Is(err, store.ErrNotFound) {
 		return uuid.Nil, errNoSuchKey
 	}

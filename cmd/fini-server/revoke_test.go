@@ -22,7 +22,7 @@ func keyRow(t *testing.T, db, ws, name string) []string {
 }
 
 func TestKeyRevoke(t *testing.T) {
-	const noSuchKey = "no such key: give the key's id (from key list), the full key, or - to read it from standard input"
+	const noSuchKey = "no such key: give the key's id (from key list), or - and the key on standard input"
 	db := "sqlite:" + filepath.Join(t.TempDir(), "revoke.db")
 	ws := strings.TrimSpace(mustRun(t, db, "", "workspace", "create", "Acme"))
 	tests := []struct {
@@ -33,11 +33,13 @@ func TestKeyRevoke(t *testing.T) {
 	}{
 		{name: "id", arg: "ID"},
 		{name: "id-in-upper-case", arg: "UPPER-ID"},
-		{name: "key", arg: "KEY"},
+		{name: "key", arg: "KEY", wantErr: errKeyOnCommandLine.Error()},
+		{name: "id-on-stdin", arg: "-", stdin: "ID\n"},
 		{name: "key-on-stdin", arg: "-", stdin: " \t KEY  \r\nsecond line\n"},
 		{name: "key-on-stdin-without-newline", arg: "-", stdin: "KEY"},
 		{name: "unknown-id", arg: uuid.NewString(), wantErr: noSuchKey},
-		{name: "garbage", arg: "fini_nope", wantErr: noSuchKey},
+		{name: "garbage", arg: "nope", wantErr: noSuchKey},
+		{name: "key-shaped-garbage", arg: "fini_nope", wantErr: errKeyOnCommandLine.Error()},
 		{name: "garbage-on-stdin", arg: "-", stdin: "fini_nope\n", wantErr: noSuchKey},
 		{name: "empty-stdin", arg: "-", stdin: "\n", wantErr: "no key on standard input: give the key on its first line"},
 	}

@@ -20,8 +20,10 @@ import (
 
 	"github.com/fini-oss/conversations/cmd/internal/envflag"
 	"github.com/fini-oss/conversations/server"
+	"github.com/fini-oss/conversations/server/contract"
 	"github.com/fini-oss/conversations/server/demo"
 	"github.com/fini-oss/conversations/server/logline"
+	"github.com/fini-oss/conversations/server/ratelimit"
 	"github.com/fini-oss/conversations/server/retention"
 	"github.com/fini-oss/conversations/server/store"
 	"github.com/fini-oss/conversations/server/store/storetrace"
@@ -38,10 +40,10 @@ type serveOptions struct {
 	addr, adminAddr string
 	tlsCert, tlsKey string
 	validation      string
-	mode            server.ValidationMode
+	mode            contract.Mode
 	rateLimit       string
 	rateBurst       int
-	limit           server.RateLimit
+	limit           ratelimit.RateLimit
 	seedDemo        bool
 	// The retention loop's: purge after (0: never), its interval, the records' retention.
 	purgeAfter, purgeInterval, auditRetention duration
@@ -80,7 +82,7 @@ time. Durations are Go's (720h, 90m) or whole days (30d).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
-			if o.mode, err = server.ParseValidationMode(o.validation); err != nil {
+			if o.mode, err = contract.ParseMode(o.validation); err != nil {
 				return err
 			}
 			if (o.tlsCert == "") != (o.tlsKey == "") {
@@ -294,14 +296,14 @@ The API reference, in a browser:  %s/docs
 }
 
 // parseRateLimit reads --rate-limit and --rate-burst.
-func parseRateLimit(limit string, burst int) (server.RateLimit, error) {
-	r, err := server.ParseRateLimit(limit)
+func parseRateLimit(limit string, burst int) (ratelimit.RateLimit, error) {
+	r, err := ratelimit.Parse(limit)
 	if err != nil {
 		return r, fmt.Errorf("--rate-limit: %w", err)
 	}
 	switch {
-	case burst < 0 || burst > server.MaxBurst:
-		return r, fmt.Errorf("--rate-burst %d: want from 1 to %d (or 0, one second's worth)", burst, server.MaxBurst)
+	case burst < 0 || burst > ratelimit.MaxBurst:
+		return r, fmt.Errorf("--rate-burst %d: want from 1 to %d (or 0, one second's worth)", burst, ratelimit.MaxBurst)
 	case burst > 0 && !r.On():
 		return r, errors.New("--rate-burst needs --rate-limit")
 	}

@@ -61,9 +61,10 @@ func (a *app) listCmd() *cobra.Command {
 		all, asJSON       bool
 	)
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List conversations, newest first (one page, or --all)",
-		Args:  usageArgs(cobra.NoArgs),
+		Use:         "list",
+		Annotations: calls("listConversations"),
+		Short:       "List conversations, newest first (one page, or --all)",
+		Args:        usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts := client.ListOptions{Limit: limit, Sources: sources, Channels: channels}
 			var err error
@@ -100,7 +101,7 @@ func (a *app) listCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			for _, conv := range page.Interactions {
+			for _, conv := range page.Conversations {
 				if err := out.write(conv); err != nil {
 					return err
 				}
@@ -149,10 +150,12 @@ func (w *conversationWriter) write(c client.Conversation) error {
 	}
 	last := c.CreatedAt
 	for _, e := range c.Events {
-		last = max(last, e.CreatedAt)
+		if e.CreatedAt.After(last) {
+			last = e.CreatedAt
+		}
 	}
 	w.rows++
-	_, err := fmt.Fprintf(w.tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, time.UnixMilli(last).UTC().Format("2006-01-02 15:04"),
+	_, err := fmt.Fprintf(w.tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, last.UTC().Format("2006-01-02 15:04"),
 		c.Source, deref(c.Channel), deref(c.Status), truncate(deref(c.SubjectPreview), 48))
 	// Flush every page-worth so that --all streams.
 	if err == nil && w.rows%100 == 0 {
@@ -186,9 +189,10 @@ func truncate(s string, n int) string {
 func (a *app) getCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "get ID",
-		Short: "Show one conversation with its messages",
-		Args:  usageArgs(cobra.ExactArgs(1)),
+		Use:         "get ID",
+		Annotations: calls("getConversation"),
+		Short:       "Show one conversation with its messages",
+		Args:        usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
@@ -209,9 +213,9 @@ func (a *app) getCmd() *cobra.Command {
 			}
 			fmt.Fprintf(a.stdout, "Conversation %s\nSource:  %s / %s\nStatus:  %s\nStarted: %s\nURL:     %s\n\n",
 				conv.ID, conv.Source, deref(conv.Channel), deref(conv.Status),
-				time.UnixMilli(conv.CreatedAt).UTC().Format(time.RFC3339), deref(conv.URL))
+				conv.CreatedAt.UTC().Format(time.RFC3339), deref(conv.URL))
 			for _, e := range conv.Events {
-				fmt.Fprintf(a.stdout, "[%s] %-8s %s\n", time.UnixMilli(e.CreatedAt).UTC().Format("2006-01-02 15:04:05"), e.Role, deref(e.Message))
+				fmt.Fprintf(a.stdout, "[%s] %-8s %s\n", e.CreatedAt.UTC().Format("2006-01-02 15:04:05"), e.Role, deref(e.Message))
 			}
 			return nil
 		},
@@ -222,9 +226,10 @@ func (a *app) getCmd() *cobra.Command {
 
 func (a *app) deleteCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "delete ID...",
-		Short: "Delete conversations one by one (idempotent: a missing id is not an error)",
-		Args:  usageArgs(cobra.MinimumNArgs(1)),
+		Use:         "delete ID...",
+		Annotations: calls("deleteConversation"),
+		Short:       "Delete conversations one by one (idempotent: a missing id is not an error)",
+		Args:        usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ids := make([]uuid.UUID, len(args))
 			for i, s := range args {
@@ -252,23 +257,25 @@ func (a *app) deleteCmd() *cobra.Command {
 func (a *app) bulkDeleteCmd() *cobra.Command {
 	var concurrency int
 	cmd := &cobra.Command{
-		Use:   "bulk-delete [ID... | -]",
-		Short: "Delete any number of conversations in chunks; ids from arguments or stdin (one a line)",
+		Use:         "bulk-delete [ID... | -]",
+		Annotations: calls("bulkDeleteConversations"),
+		Short:       "Delete any number of conversations in chunks; ids from arguments or stdin (one a line)",
 		Long: `Delete any number of conversations, in chunks of the API's maximum, a few at once.
 Ids come from the arguments, or from standard input (one a line) when the only argument
 is - or there is none. A progress bar is shown on a terminal. At the end, a summary goes to
 stderr and the ids that could not be deleted to stdout, one a line (exit code 5).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// The key first: when it comes from standard input, the ids cannot.
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
 			ids, err := a.readIDs(args)
 			if err != nil {
 				return err
 			}
 			if len(ids) == 0 {
 				return usage("no ids given: pass them as arguments or on standard input")
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
 			}
 			opts := client.BulkOptions{Concurrency: concurrency}
 			if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -305,6 +312,9 @@ func (a *app) readIDs(args []string) ([]uuid.UUID, error) {
 			ids[i] = id
 		}
 		return ids, nil
+	}
+	if a.keyFromStdin {
+		return nil, usage("standard input holds the API key (--api-key-file -): give the ids as arguments, or the key in a file")
 	}
 	var ids []uuid.UUID
 	sc := bufio.NewScanner(a.stdin)

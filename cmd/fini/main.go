@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -56,16 +57,17 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := newRootCmd(stdin, stdout, stderr)
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := a.rootCmd()
 	root.SetArgs(args)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return exitOK
 	}
 	// Errors quote what the user typed, which may be the key in the wrong place.
-	key := root.Flag("api-key").Value.String()
+	key := a.apiKey
 	// The client's errors name it already ("fini: ..."): the prefix is said once.
-	fmt.Fprintln(stderr, "fini:", strings.TrimPrefix(redact.String(explain(err), key, os.Getenv("FINI_API_KEY")), "fini: "))
+	fmt.Fprintln(stderr, "fini:", strings.TrimPrefix(redact.String(explain(err, cmd), key, os.Getenv("FINI_API_KEY")), "fini: "))
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
@@ -82,13 +84,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitFailure
 }
 
-// explain turns API errors into what to do next.
-func explain(err error) string {
+// explain turns the API errors of cmd into what to do next.
+func explain(err error, cmd *cobra.Command) string {
 	switch {
 	case errors.Is(err, client.ErrUnauthorized):
-		return err.Error() + "\n  The API key was refused: it is missing, malformed, unknown or revoked. Set FINI_API_KEY (or --api-key) to a valid key."
+		return err.Error() + "\n  The API key was refused: it is missing, malformed, unknown or revoked. Set FINI_API_KEY (or --api-key-file) to a valid key."
 	case errors.Is(err, client.ErrForbidden):
-		return err.Error() + "\n  The API key lacks the scope this command needs" + scopeHint() + ". Use a key with that scope."
+		return err.Error() + "\n  The API key lacks the scope this command needs" + scopeHint(cmd) + ". Use a key with that scope."
 	case errors.Is(err, client.ErrNotFound):
 		return err.Error() + "\n  No such conversation in this key's workspace: it never existed, was deleted, or belongs to another workspace."
 	case errors.Is(err, client.ErrNotAcceptable):
@@ -113,33 +115,53 @@ func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 }
 
 type app struct {
-	apiKey, baseURL string
-	stdin           io.Reader
-	stdout, stderr  io.Writer
+	// apiKey is the key, once a command has read it (key); keyFile is --api-key-file.
+	apiKey, keyFile, baseURL string
+	// keyFromStdin is true when the key was read from standard input, which then holds
+	// nothing else.
+	keyFromStdin   bool
+	stdin          io.Reader
+	stdout, stderr io.Writer
 }
 
+// noKeyFlag says why the key is not a flag's value.
+const noKeyFlag = "a key on the command line is shown to every user of the machine (ps) and kept in shell history: " +
+	"set FINI_API_KEY, or give --api-key-file FILE (- for standard input)"
+
+// newRootCmd is the fini command reading stdin and writing to stdout and stderr.
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	return a.rootCmd()
+}
+
+func (a *app) rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "fini",
 		Short: "Find and delete conversations through the Fini Conversations API",
 		Long: `fini calls the Conversations API of Fini, or of a fini-server.
 
-The key comes from --api-key or $FINI_API_KEY, the base URL from --base-url or
-$FINI_BASE_URL (default Fini's production API). Times are RFC 3339 or epoch milliseconds.` + exitCodesHelp,
+The key comes from $FINI_API_KEY, or from the first line of --api-key-file (env
+FINI_API_KEY_FILE; - reads standard input), never from a flag's value, which ps would show.
+The base URL comes from --base-url or $FINI_BASE_URL (default Fini's production API). Times
+are RFC 3339 or epoch milliseconds.` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage("%w", err) })
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		if strings.Contains(err.Error(), "--api-key") && !strings.Contains(err.Error(), "--api-key-file") {
+			return usage("there is no --api-key flag: %s", noKeyFlag)
+		}
+		return usage("%w", err)
+	})
 	// The variables are read when a command runs, never as the flags' defaults: --help prints
-	// defaults, and the key is a secret.
+	// defaults.
 	flags := root.PersistentFlags()
-	flags.StringVar(&a.apiKey, "api-key", "", "API key (env FINI_API_KEY)")
+	flags.StringVar(&a.keyFile, "api-key-file", "", "file whose first line is the API key; - for standard input (env FINI_API_KEY_FILE)")
 	flags.StringVar(&a.baseURL, "base-url", "", "API base URL (env FINI_BASE_URL; default Fini's production API)")
-	envflag.Bind(flags, "api-key", "FINI_API_KEY")
+	envflag.Bind(flags, "api-key-file", "FINI_API_KEY_FILE")
 	envflag.Bind(flags, "base-url", "FINI_BASE_URL")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return envflag.Resolve(cmd.Flags()) }
 	root.AddCommand(a.conversationsCmd())
@@ -147,30 +169,66 @@ $FINI_BASE_URL (default Fini's production API). Times are RFC 3339 or epoch mill
 	return root
 }
 
-func (a *app) client() (*client.Client, error) {
+// key reads the API key: from --api-key-file when given, else from $FINI_API_KEY.
+func (a *app) key() (string, error) {
+	if a.keyFile == "" {
+		a.apiKey = strings.TrimSpace(os.Getenv("FINI_API_KEY"))
+		return a.apiKey, nil
+	}
+	r := a.stdin
+	if a.keyFile != "-" {
+		f, err := os.Open(a.keyFile)
+		if err != nil {
+			return "", usage("--api-key-file: %w", err)
+		}
+		defer f.Close()
+		r = f
+	} else {
+		a.keyFromStdin = true
+	}
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("--api-key-file: read %s: %w", a.keyFile, err)
+	}
+	a.apiKey = strings.TrimSpace(line)
 	if a.apiKey == "" {
-		return nil, usage("no API key: set FINI_API_KEY or pass --api-key")
+		return "", usage("--api-key-file %s: no key on its first line", a.keyFile)
+	}
+	return a.apiKey, nil
+}
+
+func (a *app) client() (*client.Client, error) {
+	key, err := a.key()
+	if err != nil {
+		return nil, err
+	}
+	if key == "" {
+		return nil, usage("no API key: set FINI_API_KEY or give --api-key-file")
 	}
 	var opts []client.Option
 	if a.baseURL != "" {
 		opts = append(opts, client.WithBaseURL(a.baseURL))
 	}
-	c, err := client.New(a.apiKey, append(opts, client.WithUserAgent(version.Get().Product("fini-cli")))...)
+	c, err := client.New(key, append(opts, client.WithUserAgent(version.Get().Product("fini-cli")))...)
 	if err != nil {
 		return nil, usage("%w", err)
 	}
 	return c, nil
 }
 
-// scopeHint says which scope each command needs, as the spec's x-required-scopes state it.
-func scopeHint() string {
-	commands := []struct{ names, operationID string }{
-		{"list", "listConversations"}, {"get", "getConversation"},
-		{"delete", "deleteConversation"}, {"bulk-delete", "bulkDeleteConversations"},
+// operationAnnotation names, in a command's annotations, the operation of the spec it calls.
+const operationAnnotation = "operationId"
+
+// calls annotates a command with the operation it calls.
+func calls(operationID string) map[string]string {
+	return map[string]string{operationAnnotation: operationID}
+}
+
+// scopeHint says which scopes cmd needs, as its operation's x-required-scopes state them.
+func scopeHint(cmd *cobra.Command) string {
+	scopes := api.RequiredScopes[cmd.Annotations[operationAnnotation]]
+	if len(scopes) == 0 {
+		return ""
 	}
-	parts := make([]string, len(commands))
-	for i, c := range commands {
-		parts[i] = fmt.Sprintf("%s needs `%s`", c.names, strings.Join(api.RequiredScopes[c.operationID], "`, `"))
-	}
-	return ": " + strings.Join(parts, "; ")
+	return fmt.Sprintf(": %s needs `%s`", cmd.CommandPath(), strings.Join(scopes, "`, `"))
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,7 +11,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/spf13/cobra"
 
+	"github.com/fini-oss/conversations/gen/api"
 	"github.com/fini-oss/conversations/server/servertest"
 )
 
@@ -33,7 +36,8 @@ type result struct {
 func (f *fixture) fini(t *testing.T, key, stdin string, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(append([]string{"--base-url", f.url, "--api-key", key}, args...), strings.NewReader(stdin), &out, &errOut)
+	t.Setenv("FINI_API_KEY", key)
+	code := run(append([]string{"--base-url", f.url}, args...), strings.NewReader(stdin), &out, &errOut)
 	return result{code, out.String(), errOut.String()}
 }
 
@@ -112,7 +116,7 @@ func TestDelete(t *testing.T) {
 		t.Fatalf("delete: %+v", r)
 	}
 	r = f.fini(t, f.readOnly, "", "conversations", "delete", f.ids[2].String())
-	if r.code != exitAuth || !strings.Contains(r.stderr, "delete needs `write`") {
+	if r.code != exitAuth || !strings.Contains(r.stderr, "fini conversations delete needs `write`") {
 		t.Fatalf("delete with a read-only key: %+v", r)
 	}
 	r = f.fini(t, "fini_"+strings.Repeat("A", 43), "", "conversations", "list")
@@ -181,5 +185,32 @@ func TestUsage(t *testing.T) {
 	out.Reset()
 	if code := run([]string{"conversations", "bulk-delete", "--help"}, strings.NewReader(""), &out, &out); code != 0 || !strings.Contains(out.String(), "progress bar") {
 		t.Errorf("bulk-delete --help: %s", out.String())
+	}
+}
+
+// TestEveryOperationHasACommand: each operation of the spec is called by exactly one
+// command, which says so (the scope hint of a 403 reads it), and no command names an
+// operation the spec does not have.
+func TestEveryOperationHasACommand(t *testing.T) {
+	found := map[string][]string{}
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		if op, ok := c.Annotations[operationAnnotation]; ok {
+			found[op] = append(found[op], c.CommandPath())
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd(strings.NewReader(""), io.Discard, io.Discard))
+	for op := range api.RequiredScopes {
+		if len(found[op]) != 1 {
+			t.Errorf("operation %s is called by %v, want one command", op, found[op])
+		}
+	}
+	for op, cmds := range found {
+		if _, ok := api.RequiredScopes[op]; !ok {
+			t.Errorf("%v call %s, which the spec does not have", cmds, op)
+		}
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -47,6 +49,7 @@ func wantNoSecret(t *testing.T, what, out string) {
 
 func TestHelpNeverShowsTheEnvironment(t *testing.T) {
 	t.Setenv("FINI_API_KEY", sentinelKey)
+	t.Setenv("FINI_API_KEY_FILE", "/SENTINEL/key")
 	t.Setenv("FINI_BASE_URL", "http://SENTINEL.invalid")
 	paths := commandPaths(newRootCmd(strings.NewReader(""), io.Discard, io.Discard))
 	if len(paths) < 8 {
@@ -61,7 +64,7 @@ func TestHelpNeverShowsTheEnvironment(t *testing.T) {
 		}
 		wantNoSecret(t, name, out.String()+errOut.String())
 		if len(path) == 0 {
-			for _, want := range []string{"API key (env FINI_API_KEY)\n", "API base URL (env FINI_BASE_URL; default Fini's production API)\n"} {
+			for _, want := range []string{"file whose first line is the API key; - for standard input (env FINI_API_KEY_FILE)\n", "API base URL (env FINI_BASE_URL; default Fini's production API)\n"} {
 				if !strings.Contains(out.String(), want) {
 					t.Errorf("%s lacks %q:\n%s", name, want, out.String())
 				}
@@ -78,7 +81,7 @@ func TestEnvironmentIsReadWhenTheCommandRuns(t *testing.T) {
 		want                 int
 	}{
 		{"key and URL from the environment", f.key, f.url, nil, exitOK},
-		{"--api-key beats the environment", sentinelKey, f.url, []string{"--api-key", f.key}, exitOK},
+		{"--api-key-file beats the environment", sentinelKey, f.url, []string{"--api-key-file", keyFile(t, f.key)}, exitOK},
 		{"--base-url beats the environment", f.key, "ftp://nowhere", []string{"--base-url", f.url}, exitOK},
 		{"the environment's key is used", sentinelKey, f.url, nil, exitAuth},
 		{"the environment's URL is used", f.key, "ftp://nowhere", nil, exitUsage},
@@ -133,6 +136,61 @@ func TestFailuresNeverShowTheKey(t *testing.T) {
 					t.Errorf("stderr = %q, want it to contain %q", errOut.String(), part)
 				}
 			} else if errOut.String() != tt.want {
+				t.Errorf("stderr = %q, want %q", errOut.String(), tt.want)
+			}
+		})
+	}
+}
+
+// keyFile writes key, with a newline, to a file only the owner reads, and returns its path.
+func keyFile(t *testing.T, key string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestNoFlagTakesTheKey: a key is never a flag's value, where ps and the shell's history
+// would show it. --api-key is refused, without repeating the key, and says what to do; the
+// key comes from the environment, a file or standard input.
+func TestNoFlagTakesTheKey(t *testing.T) {
+	f := newFixture(t, 2)
+	tests := []struct {
+		name, stdin string
+		args        []string
+		code        int
+		want        string // stderr, or a part of it when it starts with "..."
+	}{
+		{"--api-key", "", []string{"--api-key", sentinelKey, "conversations", "list"}, exitUsage,
+			"fini: there is no --api-key flag: " + noKeyFlag + "\n"},
+		{"--api-key=", "", []string{"--api-key=" + sentinelKey, "conversations", "list"}, exitUsage,
+			"fini: there is no --api-key flag: " + noKeyFlag + "\n"},
+		{"a key file", "", []string{"--api-key-file", keyFile(t, f.key), "conversations", "list"}, exitOK, ""},
+		{"the key on standard input", f.key + "\n", []string{"--api-key-file", "-", "conversations", "list"}, exitOK, ""},
+		{"no such key file", "", []string{"--api-key-file", "/nonexistent/key", "conversations", "list"}, exitUsage,
+			"fini: --api-key-file: open /nonexistent/key: no such file or directory\n"},
+		{"an empty key file", "", []string{"--api-key-file", keyFile(t, ""), "conversations", "list"}, exitUsage,
+			"...no key on its first line"},
+		{"key and ids both on standard input", f.key + "\n" + f.ids[0].String() + "\n", []string{"--api-key-file", "-", "conversations", "bulk-delete", "-"}, exitUsage,
+			"fini: standard input holds the API key (--api-key-file -): give the ids as arguments, or the key in a file\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("FINI_API_KEY", "")
+			t.Setenv("FINI_BASE_URL", f.url)
+			var out, errOut bytes.Buffer
+			code := run(tt.args, strings.NewReader(tt.stdin), &out, &errOut)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr %q", code, tt.code, errOut.String())
+			}
+			wantNoSecret(t, "output", out.String()+errOut.String())
+			if part, ok := strings.CutPrefix(tt.want, "..."); ok {
+				if !strings.Contains(errOut.String(), part) {
+					t.Errorf("stderr = %q, want it to contain %q", errOut.String(), part)
+				}
+			} else if tt.want != "" && errOut.String() != tt.want {
 				t.Errorf("stderr = %q, want %q", errOut.String(), tt.want)
 			}
 		})

@@ -35,8 +35,9 @@ func TestUserAgentNamesTheCLIAndTheClient(t *testing.T) {
 		_, _ = w.Write([]byte(`{"error":"Unauthorized","message":"no"}`))
 	}))
 	defer srv.Close()
+	t.Setenv("FINI_API_KEY", "fini_test")
 	var out, errOut bytes.Buffer
-	run([]string{"--base-url", srv.URL, "--api-key", "fini_test", "conversations", "get", "0b7e3c1e-8c1a-4f1e-9a51-6f0e2b1a9c11"},
+	run([]string{"--base-url", srv.URL, "conversations", "get", "0b7e3c1e-8c1a-4f1e-9a51-6f0e2b1a9c11"},
 		strings.NewReader(""), &out, &errOut)
 	ua := <-got
 	want := version.Get().Product("fini-cli") + " fini-conversations-go/" + strings.Trim(client.Version(), "()")

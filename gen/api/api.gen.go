@@ -239,6 +239,9 @@ type Forbidden = Error
 // InternalServerError The error envelope of every 4xx and 5xx answer.
 type InternalServerError = Error
 
+// RequestHeaderFieldsTooLarge The error envelope of every 4xx and 5xx answer.
+type RequestHeaderFieldsTooLarge = Error
+
 // ServiceUnavailable The error envelope of every 4xx and 5xx answer.
 type ServiceUnavailable = Error
 
@@ -1180,6 +1183,12 @@ type BulkDeleteConversationsResponse429Headers struct {
 	XContentTypeOptions string
 }
 
+// BulkDeleteConversationsResponse431Headers the declared response headers of an HTTP 431 response for BulkDeleteConversations
+type BulkDeleteConversationsResponse431Headers struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+
 // BulkDeleteConversationsResponse500Headers the declared response headers of an HTTP 500 response for BulkDeleteConversations
 type BulkDeleteConversationsResponse500Headers struct {
 	CacheControl        string
@@ -1216,6 +1225,8 @@ type BulkDeleteConversationsResponse struct {
 	JSON415 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *RequestHeaderFieldsTooLarge
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalServerError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -1236,6 +1247,8 @@ type BulkDeleteConversationsResponse struct {
 	Headers415 *BulkDeleteConversationsResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *BulkDeleteConversationsResponse429Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *BulkDeleteConversationsResponse431Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *BulkDeleteConversationsResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -1280,6 +1293,11 @@ func (r BulkDeleteConversationsResponse) GetJSON415() *Error {
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r BulkDeleteConversationsResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r BulkDeleteConversationsResponse) GetJSON431() *RequestHeaderFieldsTooLarge {
+	return r.JSON431
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -1363,6 +1381,12 @@ type ListConversationsResponse429Headers struct {
 	XContentTypeOptions string
 }
 
+// ListConversationsResponse431Headers the declared response headers of an HTTP 431 response for ListConversations
+type ListConversationsResponse431Headers struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+
 // ListConversationsResponse500Headers the declared response headers of an HTTP 500 response for ListConversations
 type ListConversationsResponse500Headers struct {
 	CacheControl        string
@@ -1393,6 +1417,8 @@ type ListConversationsResponse struct {
 	JSON403 *Forbidden
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *RequestHeaderFieldsTooLarge
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalServerError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -1407,6 +1433,8 @@ type ListConversationsResponse struct {
 	Headers403 *ListConversationsResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListConversationsResponse429Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ListConversationsResponse431Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ListConversationsResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -1436,6 +1464,11 @@ func (r ListConversationsResponse) GetJSON403() *Forbidden {
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r ListConversationsResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListConversationsResponse) GetJSON431() *RequestHeaderFieldsTooLarge {
+	return r.JSON431
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -1519,6 +1552,12 @@ type DeleteConversationResponse429Headers struct {
 	XContentTypeOptions string
 }
 
+// DeleteConversationResponse431Headers the declared response headers of an HTTP 431 response for DeleteConversation
+type DeleteConversationResponse431Headers struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+
 // DeleteConversationResponse500Headers the declared response headers of an HTTP 500 response for DeleteConversation
 type DeleteConversationResponse500Headers struct {
 	CacheControl        string
@@ -1549,6 +1588,8 @@ type DeleteConversationResponse struct {
 	JSON403 *Forbidden
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *RequestHeaderFieldsTooLarge
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalServerError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -1563,6 +1604,8 @@ type DeleteConversationResponse struct {
 	Headers403 *DeleteConversationResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteConversationResponse429Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *DeleteConversationResponse431Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *DeleteConversationResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -1592,6 +1635,11 @@ func (r DeleteConversationResponse) GetJSON403() *Forbidden {
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r DeleteConversationResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteConversationResponse) GetJSON431() *RequestHeaderFieldsTooLarge {
+	return r.JSON431
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -1683,6 +1731,12 @@ type GetConversationResponse429Headers struct {
 	XContentTypeOptions string
 }
 
+// GetConversationResponse431Headers the declared response headers of an HTTP 431 response for GetConversation
+type GetConversationResponse431Headers struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+
 // GetConversationResponse500Headers the declared response headers of an HTTP 500 response for GetConversation
 type GetConversationResponse500Headers struct {
 	CacheControl        string
@@ -1715,6 +1769,8 @@ type GetConversationResponse struct {
 	JSON404 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *RequestHeaderFieldsTooLarge
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalServerError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -1731,6 +1787,8 @@ type GetConversationResponse struct {
 	Headers404 *GetConversationResponse404Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetConversationResponse429Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetConversationResponse431Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetConversationResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -1765,6 +1823,11 @@ func (r GetConversationResponse) GetJSON404() *Error {
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r GetConversationResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetConversationResponse) GetJSON431() *RequestHeaderFieldsTooLarge {
+	return r.JSON431
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -2049,6 +2112,13 @@ func ParseBulkDeleteConversationsResponse(rsp *http.Response) (*BulkDeleteConver
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest RequestHeaderFieldsTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalServerError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2328,6 +2398,23 @@ func ParseBulkDeleteConversationsResponse(rsp *http.Response) (*BulkDeleteConver
 			headers.XContentTypeOptions = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 431:
+		var headers BulkDeleteConversationsResponse431Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("X-Content-Type-Options"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Content-Type-Options", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XContentTypeOptions = value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 500:
 		var headers BulkDeleteConversationsResponse500Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -2450,6 +2537,13 @@ func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsRespo
 			return nil, err
 		}
 		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest RequestHeaderFieldsTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalServerError
@@ -2637,6 +2731,23 @@ func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsRespo
 			headers.XContentTypeOptions = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 431:
+		var headers ListConversationsResponse431Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("X-Content-Type-Options"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Content-Type-Options", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XContentTypeOptions = value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 500:
 		var headers ListConversationsResponse500Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -2759,6 +2870,13 @@ func ParseDeleteConversationResponse(rsp *http.Response) (*DeleteConversationRes
 			return nil, err
 		}
 		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest RequestHeaderFieldsTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalServerError
@@ -2946,6 +3064,23 @@ func ParseDeleteConversationResponse(rsp *http.Response) (*DeleteConversationRes
 			headers.XContentTypeOptions = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 431:
+		var headers DeleteConversationResponse431Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("X-Content-Type-Options"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Content-Type-Options", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XContentTypeOptions = value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 500:
 		var headers DeleteConversationResponse500Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -3075,6 +3210,13 @@ func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse,
 			return nil, err
 		}
 		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest RequestHeaderFieldsTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalServerError
@@ -3293,6 +3435,23 @@ func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse,
 			headers.XContentTypeOptions = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetConversationResponse431Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("X-Content-Type-Options"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Content-Type-Options", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XContentTypeOptions = value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetConversationResponse500Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {

@@ -235,6 +235,16 @@ type InternalServerErrorJSONResponse struct {
 	Headers InternalServerErrorResponseHeaders
 }
 
+type RequestHeaderFieldsTooLargeResponseHeaders struct {
+	CacheControl        string
+	XContentTypeOptions string
+}
+type RequestHeaderFieldsTooLargeJSONResponse struct {
+	Body Error
+
+	Headers RequestHeaderFieldsTooLargeResponseHeaders
+}
+
 type ServiceUnavailableResponseHeaders struct {
 	CacheControl        string
 	RateLimit           *string
@@ -502,6 +512,24 @@ func (response BulkDeleteConversations429JSONResponse) VisitBulkDeleteConversati
 	return err
 }
 
+type BulkDeleteConversations431JSONResponse struct {
+	RequestHeaderFieldsTooLargeJSONResponse
+}
+
+func (response BulkDeleteConversations431JSONResponse) VisitBulkDeleteConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type BulkDeleteConversations500JSONResponse struct {
 	InternalServerErrorJSONResponse
 }
@@ -681,6 +709,24 @@ func (response ListConversations429JSONResponse) VisitListConversationsResponse(
 	return err
 }
 
+type ListConversations431JSONResponse struct {
+	RequestHeaderFieldsTooLargeJSONResponse
+}
+
+func (response ListConversations431JSONResponse) VisitListConversationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListConversations500JSONResponse struct {
 	InternalServerErrorJSONResponse
 }
@@ -856,6 +902,24 @@ func (response DeleteConversation429JSONResponse) VisitDeleteConversationRespons
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteConversation431JSONResponse struct {
+	RequestHeaderFieldsTooLargeJSONResponse
+}
+
+func (response DeleteConversation431JSONResponse) VisitDeleteConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1067,6 +1131,24 @@ func (response GetConversation429JSONResponse) VisitGetConversationResponse(w ht
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConversation431JSONResponse struct {
+	RequestHeaderFieldsTooLargeJSONResponse
+}
+
+func (response GetConversation431JSONResponse) VisitGetConversationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("X-Content-Type-Options", fmt.Sprint(response.Headers.XContentTypeOptions))
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/fini-oss/conversations/server/contract/jsonscan"
 	"github.com/fini-oss/conversations/server/store"
 )
 
@@ -54,7 +55,7 @@ func parseFast(root *node, line []byte) (store.Conversation, bool) {
 	return s.c, true
 }
 
-func (s *scanner) space() { s.i = skipSpace(s.b, s.i) }
+func (s *scanner) space() { s.i = jsonscan.SkipSpace(s.b, s.i) }
 
 // value checks the value at s.i against n and moves past it.
 func (s *scanner) value(n *node) bool {

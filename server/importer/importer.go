@@ -1,7 +1,8 @@
 // Package importer reads conversations as JSON Lines, one PublicConversation (plus an optional
 // botId) a line, validates every line against the spec's schema and stores them all or none.
 // `fini-server import` and the demo data use it; it is not part of the HTTP layer. It
-// depends on openapi, the generated types and store.
+// depends on openapi, the generated types, the contract engine (its wording of schema errors
+// and its JSON scanner) and store.
 package importer
 
 import (

@@ -12,6 +12,8 @@ import (
 
 	"github.com/fini-oss/conversations/gen/api"
 	"github.com/fini-oss/conversations/openapi"
+	"github.com/fini-oss/conversations/server/contract"
+	"github.com/fini-oss/conversations/server/contract/jsonscan"
 	"github.com/fini-oss/conversations/server/store"
 )
 
@@ -38,7 +40,7 @@ func (im *Importer) Parse(workspace uuid.UUID, line []byte) (store.Conversation,
 func (im *Importer) parseGeneral(workspace uuid.UUID, line []byte) (store.Conversation, error) {
 	var c store.Conversation
 	// Stored bytes are served as they are, so they must read the same to every JSON parser.
-	if err := openapi.StrictJSON(line); err != nil {
+	if err := jsonscan.Strict(line); err != nil {
 		return c, err
 	}
 	var generic any
@@ -63,7 +65,7 @@ func (im *Importer) parseGeneral(workspace uuid.UUID, line []byte) (store.Conver
 		body = withoutMember(line, "botId")
 	}
 	if err := im.schema.VisitJSON(obj, openapi.Formats(), openapi3.MultiErrors()); err != nil {
-		return c, openapi.DescribeSchemaErrors(err)
+		return c, contract.DescribeSchemaErrors(err)
 	}
 	var err error
 	if canonical(im.schema, obj) {

@@ -167,6 +167,11 @@ func appendValue(b []byte, v slog.Value) []byte {
 	switch x := v.Any().(type) {
 	case uuid.UUID:
 		return appendUUID(b, x)
+	case *uuid.UUID: // a pointer, which slog.Any keeps without an allocation
+		if x == nil {
+			return append(b, "null"...)
+		}
+		return appendUUID(b, *x)
 	case error:
 		return appendString(b, x.Error())
 	case json.Marshaler, fmt.Stringer:
@@ -250,4 +255,14 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// Clip returns s cut to at most n bytes, saying how much was left out: what a client chose
+// (a path, a user agent) is logged only so far, so that a hostile request cannot make one
+// line as large as itself.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "...(" + strconv.Itoa(len(s)-n) + " more bytes)"
 }

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,8 +25,10 @@ import (
 
 	"github.com/fini-oss/conversations/server"
 	"github.com/fini-oss/conversations/server/apikey"
+	"github.com/fini-oss/conversations/server/contract"
 	"github.com/fini-oss/conversations/server/demo"
 	"github.com/fini-oss/conversations/server/logline"
+	"github.com/fini-oss/conversations/server/ratelimit"
 	"github.com/fini-oss/conversations/server/store"
 	"github.com/fini-oss/conversations/server/store/postgres/pgtest"
 	"github.com/fini-oss/conversations/server/store/sqlite"
@@ -49,7 +52,7 @@ type Options struct {
 	// OtherConversations, default 10.
 	Conversations, OtherConversations int
 	// Mode is the response validation mode; default Enforce.
-	Mode server.ValidationMode
+	Mode contract.Mode
 	// WrapStore, when set, wraps the store the server uses (not Env.Store): fault tests
 	// inject failures this way.
 	WrapStore func(store.API) store.API
@@ -62,7 +65,7 @@ type Options struct {
 	// Seed makes the demo data reproducible; default 1.
 	Seed uint64
 	// RateLimit is server.Config.RateLimit; default off.
-	RateLimit server.RateLimit
+	RateLimit ratelimit.RateLimit
 	// TracerProvider, when set, traces the server (server.Config.TracerProvider) and its
 	// store's calls (storetrace), as fini-server serve does.
 	TracerProvider trace.TracerProvider
@@ -83,6 +86,9 @@ type Env struct {
 
 	opts    Options
 	cleanup []func()
+	// sampled counts the demo conversations that Samples used.
+	mu      sync.Mutex
+	sampled int
 }
 
 // New starts a server; everything is torn down when the test ends.
@@ -168,7 +174,7 @@ func start(s store.Store, opts Options) (*Env, error) {
 
 // NewServer builds another stack over the same store and options, in the given response
 // validation mode (benchmarks compare modes over one store).
-func (e *Env) NewServer(t testing.TB, mode server.ValidationMode) *server.Server {
+func (e *Env) NewServer(t testing.TB, mode contract.Mode) *server.Server {
 	t.Helper()
 	srv, err := e.newServer(mode)
 	if err != nil {
@@ -177,7 +183,7 @@ func (e *Env) NewServer(t testing.TB, mode server.ValidationMode) *server.Server
 	return srv
 }
 
-func (e *Env) newServer(mode server.ValidationMode) (*server.Server, error) {
+func (e *Env) newServer(mode contract.Mode) (*server.Server, error) {
 	var s store.API = e.Store
 	if e.opts.WrapStore != nil {
 		s = e.opts.WrapStore(s)

@@ -23,6 +23,15 @@ func Bind(fs *pflag.FlagSet, name, env string) {
 	}
 }
 
+// Variable returns the environment variable the flag f falls back to, or "" when Bind bound
+// it to none.
+func Variable(f *pflag.Flag) string {
+	if env := f.Annotations[annotation]; len(env) == 1 {
+		return env[0]
+	}
+	return ""
+}
+
 // Resolve sets each bound flag of fs that was not given on the command line to its
 // variable's value, when that is set and not empty. Call it when the command runs (a cobra
 // PersistentPreRunE), after the flags are parsed. The error names the variable, never its
@@ -30,17 +39,17 @@ func Bind(fs *pflag.FlagSet, name, env string) {
 func Resolve(fs *pflag.FlagSet) error {
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
-		env := f.Annotations[annotation]
-		if err != nil || f.Changed || len(env) != 1 {
+		env := Variable(f)
+		if err != nil || f.Changed || env == "" {
 			return
 		}
-		v := os.Getenv(env[0])
+		v := os.Getenv(env)
 		if v == "" {
 			return
 		}
 		// pflag's error quotes the value, which may be a secret: it is left out.
 		if serr := f.Value.Set(v); serr != nil {
-			err = fmt.Errorf("$%s: not a valid value for --%s", env[0], f.Name)
+			err = fmt.Errorf("$%s: not a valid value for --%s", env, f.Name)
 		}
 	})
 	return err

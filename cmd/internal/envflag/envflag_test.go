@@ -74,3 +74,13 @@ func TestUsageShowsTheDefaultNotTheEnv(t *testing.T) {
 		t.Errorf("usage:\n%s", got)
 	}
 }
+
+func TestVariable(t *testing.T) {
+	fs, _, _ := newFlags()
+	fs.Bool("unbound", false, "a flag of no variable")
+	for name, want := range map[string]string{"word": "FINI_TEST_ENVFLAG", "n": "FINI_TEST_ENVFLAG_N", "unbound": ""} {
+		if got := envflag.Variable(fs.Lookup(name)); got != want {
+			t.Errorf("--%s: %q, want %q", name, got, want)
+		}
+	}
+}
