@@ -83,6 +83,7 @@ const purgeLock = `pg_try_advisory_xact_lock(1718185577, hashtext(current_schema
 var Dialect = sqlstore.Dialect{
 	Rebind:    rebind,
 	ForUpdate: " FOR UPDATE",
+	ForShare:  " FOR SHARE",
 	Classify:  classify,
 	// pgx prepares and caches each query on each connection (QueryExecModeCacheStatement).
 	CachesStatements: true,

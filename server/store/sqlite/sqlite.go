@@ -215,6 +215,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 var Dialect = sqlstore.Dialect{
 	Rebind:    func(q string) string { return q },
 	ForUpdate: "",
+	ForShare:  "",
 	Classify:  classify,
 	// Nothing is worth running again at once: a BUSY comes after the busy timeout already
 	// waited for the lock, and another wait would only outlast the client's (a 503 with

@@ -159,3 +159,34 @@ func (db *DB) TouchAPIKey(ctx context.Context, id uuid.UUID, at int64) error {
 	}
 	return nil
 }
+
+// validKey is the query of one row when an API key exists and is not revoked. Where rows are
+// locked it share-locks the key's row, which a revocation's UPDATE conflicts with: in a
+// delete's transaction, a revocation under way is waited for and then seen (PostgreSQL reads
+// the row's newest version once it may lock it), and a revocation that comes later waits for
+// the delete to commit. Where the write transaction holds the database's only write lock
+// (SQLite), a revocation cannot commit in between at all.
+func (db *DB) validKey() string {
+	return `SELECT 1 FROM api_keys WHERE id = ? AND revoked_at IS NULL` + db.Dialect.ForShare
+}
+
+// checkKey returns store.ErrKeyRevoked unless actor's API key exists and is not revoked, as
+// query (in a delete's transaction) reads it. An operator's change names no key, and passes.
+func (db *DB) checkKey(ctx context.Context, query queryFunc, actor store.Actor) error {
+	if actor.KeyID == uuid.Nil {
+		return nil
+	}
+	rows, err := query(ctx, db.validKey(), actor.KeyID.String())
+	if err != nil {
+		return db.classify(fmt.Errorf("check api key %s: %w", actor.KeyID, err))
+	}
+	defer rows.Close()
+	valid := rows.Next()
+	if err := rows.Err(); err != nil {
+		return db.classify(fmt.Errorf("check api key %s: %w", actor.KeyID, err))
+	}
+	if !valid {
+		return fmt.Errorf("key %s: %w", actor.KeyID, store.ErrKeyRevoked)
+	}
+	return nil
+}

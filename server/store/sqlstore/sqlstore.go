@@ -26,6 +26,9 @@ type Dialect struct {
 	// ForUpdate is appended to the SELECT that locks a bulk delete's rows, or empty where the
 	// transaction already holds the only write lock (SQLite).
 	ForUpdate string
+	// ForShare is appended to the SELECT by which a delete checks its API key (keys.go), or
+	// empty where the transaction already holds the only write lock (SQLite).
+	ForShare string
 	// Classify maps a driver error to a store sentinel (wrapping it), or returns it unchanged.
 	Classify func(err error) error
 	// Retryable reports a transient conflict (deadlock, serialization failure, busy) after
@@ -178,6 +181,9 @@ func (db *DB) DeleteConversation(ctx context.Context, workspaceID, id uuid.UUID,
 		return nil
 	}
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := db.checkKey(ctx, db.queryIn(tx), actor); err != nil {
+			return err
+		}
 		now := db.now()
 		deleted, err := db.txChanged(ctx, tx,
 			`UPDATE conversations SET deleted_at = ? WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL `+returningChanged,
@@ -215,18 +221,22 @@ func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID
 		return fmt.Errorf("bulk delete %d conversations: %w", len(ids), err)
 	}
 	if missing := notIn(ids, live); len(missing) > 0 {
+		// A revoked key is told so before which ids it may not delete.
+		if err := db.checkKey(ctx, db.query, actor); err != nil {
+			return fmt.Errorf("bulk delete %d conversations: %w", len(ids), err)
+		}
 		return fmt.Errorf("bulk delete %d conversations: %w", len(ids), &store.NotAccessibleError{IDs: missing})
 	}
 	update := `UPDATE conversations SET deleted_at = ? WHERE workspace_id = ? AND deleted_at IS NULL AND id IN ` +
 		inPlaceholders(len(ids)) + ` ` + returningChanged
 	err = db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := db.checkKey(ctx, db.queryIn(tx), actor); err != nil {
+			return err
+		}
 		if db.Dialect.ForUpdate != "" {
 			// Lock the rows in id order first, so that concurrent bulks over overlapping ids
 			// queue instead of deadlocking. (SQLite's transaction holds the only write lock.)
-			inTx := func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-				return db.txQuery(ctx, tx, q, args...)
-			}
-			if _, err := db.liveIDs(ctx, inTx, workspaceID, ids, " ORDER BY id"+db.Dialect.ForUpdate); err != nil {
+			if _, err := db.liveIDs(ctx, db.queryIn(tx), workspaceID, ids, " ORDER BY id"+db.Dialect.ForUpdate); err != nil {
 				return err
 			}
 		}
@@ -254,8 +264,15 @@ func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID
 	return nil
 }
 
-// queryFunc is db.query, or db.txQuery bound to a transaction.
+// queryFunc is db.query, or db.txQuery bound to a transaction (queryIn).
 type queryFunc func(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+
+// queryIn is db.txQuery bound to tx.
+func (db *DB) queryIn(tx *sql.Tx) queryFunc {
+	return func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+		return db.txQuery(ctx, tx, q, args...)
+	}
+}
 
 // liveIDs returns which of ids are live conversations of the workspace. suffix ends the
 // query: the transaction's check orders and locks the rows.
