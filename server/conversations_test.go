@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -427,5 +429,37 @@ func TestBodiesOnlyWhereTheSpecTakesThem(t *testing.T) {
 		req, _ := http.NewRequest(r.method, e.url+r.path, strings.NewReader(big))
 		req.Header.Set("Authorization", "Bearer "+e.A.Key)
 		e.send(req).expect(t, 200, "")
+	}
+}
+
+// TestContentCodingIs415: a body is read as sent, so one with a content coding (gzip, or br
+// on a plain body) is refused whole with a 415, and only identity is read.
+func TestContentCodingIs415(t *testing.T) {
+	e := newTestServer(t)
+	ids := e.A.ConversationIDs
+	body := fmt.Sprintf(`{"ids":[%q]}`, ids[0])
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	if _, err := w.Write([]byte(body)); err != nil || w.Close() != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, coding, body string
+		status             int
+		want               string
+	}{
+		{"gzip", "gzip", gz.String(), 415, errBody(415, `Content-Encoding "gzip" is not supported; send the body uncompressed`)},
+		{"br on a plain body", "br", body, 415, errBody(415, `Content-Encoding "br" is not supported; send the body uncompressed`)},
+		{"identity after gzip", "gzip, identity", body, 415, errBody(415, `Content-Encoding "gzip" is not supported; send the body uncompressed`)},
+		{"identity", "identity", body, 200, success},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodDelete, e.url+listPath, strings.NewReader(tt.body))
+			req.Header.Set("Authorization", "Bearer "+e.A.Key)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Content-Encoding", tt.coding)
+			e.send(req).expect(t, tt.status, tt.want)
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -84,6 +85,50 @@ func TestDeletionRecordNamesKeyRequestAndOperation(t *testing.T) {
 				if got[id] != w {
 					t.Errorf("record of %s = %+v, want %+v", id, got[id], w)
 				}
+			}
+		})
+	}
+}
+
+// revokingStore revokes the caller's key after authentication accepted it and before the
+// delete's transaction: a revocation that lands while the request is in flight.
+type revokingStore struct {
+	store.API
+	revoke func(ctx context.Context, keyID uuid.UUID)
+}
+
+func (s revokingStore) DeleteConversation(ctx context.Context, ws, id uuid.UUID, a store.Actor) error {
+	s.revoke(ctx, a.KeyID)
+	return s.API.DeleteConversation(ctx, ws, id, a)
+}
+
+func (s revokingStore) BulkDeleteConversations(ctx context.Context, ws uuid.UUID, ids []uuid.UUID, a store.Actor) error {
+	s.revoke(ctx, a.KeyID)
+	return s.API.BulkDeleteConversations(ctx, ws, ids, a)
+}
+
+// TestRevokedInFlightChangesNothing: a write whose key is revoked after its request was
+// authenticated commits nothing and answers 401, on both engines.
+func TestRevokedInFlightChangesNothing(t *testing.T) {
+	for _, engine := range []servertest.Engine{servertest.SQLite, servertest.Postgres} {
+		t.Run(string(engine), func(t *testing.T) {
+			var real store.Store
+			e := newTestServerWith(t, servertest.Options{Engine: engine, WrapStore: func(s store.API) store.API {
+				return revokingStore{API: s, revoke: func(ctx context.Context, id uuid.UUID) {
+					if err := real.RevokeAPIKey(ctx, id, time.Now().UnixMilli()); err != nil {
+						t.Error(err)
+					}
+				}}
+			}})
+			real = e.store
+			ids := e.A.ConversationIDs
+			e.do("DELETE", convPath(ids[0]), e.newKey("write"), "").expect(t, 401, unauthorized)
+			e.do("DELETE", listPath, e.newKey("write"), fmt.Sprintf(`{"ids":[%q,%q]}`, ids[1], ids[2])).expect(t, 401, unauthorized)
+			for _, id := range ids[:3] {
+				e.do("GET", convPath(id), e.A.Key, "").expect(t, 200, "")
+			}
+			for r, err := range real.AuditRecords(context.Background(), store.AuditQuery{WorkspaceID: e.A.WorkspaceID, Since: math.MinInt64, Until: math.MaxInt64}) {
+				t.Errorf("a write that committed nothing left a record: %+v %v", r, err)
 			}
 		})
 	}

@@ -4,12 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 
 	"github.com/fini-oss/conversations/server/contract"
+	"github.com/fini-oss/conversations/server/logline"
+	"github.com/fini-oss/conversations/server/servertest"
 	"github.com/fini-oss/conversations/server/store"
 )
 
@@ -139,4 +144,62 @@ func TestPanicsAre500sOnEveryRoute(t *testing.T) {
 	}
 	e.do("GET", "/healthz", "", "").expect(t, 200, `{"status":"ok"}`)
 	e.do("DELETE", convPath(e.A.ConversationIDs[0]), e.A.Key, "").expect(t, 200, success)
+}
+
+// secretText stands for a customer's words in a stored conversation.
+const secretText = "my card is 4111 1111 1111 1111"
+
+// legacyStore serves stored rows that break the spec as it is now (a legacy row, a hand
+// edit, a schema change): the conversation's createdAt holds a customer's words.
+type legacyStore struct{ store.API }
+
+var firstCreatedAt = regexp.MustCompile(`"createdAt":[0-9]+`)
+
+func legacy(c store.Conversation) store.Conversation {
+	i := firstCreatedAt.FindIndex(c.Body)
+	c.Body = slices.Concat(c.Body[:i[0]], []byte(`"createdAt":"`+secretText+`"`), c.Body[i[1]:])
+	return c
+}
+
+func (s legacyStore) GetConversation(ctx context.Context, ws, id uuid.UUID) (store.Conversation, error) {
+	c, err := s.API.GetConversation(ctx, ws, id)
+	return legacy(c), err
+}
+
+func (s legacyStore) ListConversations(ctx context.Context, q store.ListQuery) (store.Page, error) {
+	p, err := s.API.ListConversations(ctx, q)
+	for i := range p.Conversations {
+		p.Conversations[i] = legacy(p.Conversations[i])
+	}
+	return p, err
+}
+
+// TestLogsNeverQuoteStoredContent: a stored row that breaks the spec is logged by where it
+// breaks and the rule, never by its value or anything beside it, in every mode that checks:
+// a purge must leave no copy of a customer's words in the logs.
+func TestLogsNeverQuoteStoredContent(t *testing.T) {
+	for _, mode := range []contract.Mode{contract.Enforce, contract.Report} {
+		t.Run(string(mode), func(t *testing.T) {
+			var logs syncBuffer
+			e := newTestServerWith(t, servertest.Options{Mode: mode, Logger: slog.New(logline.New(&logs, nil)),
+				WrapStore: func(s store.API) store.API { return legacyStore{s} }})
+			get := e.do("GET", convPath(e.A.ConversationIDs[0]), e.A.Key, "")
+			list := e.do("GET", listPath, e.A.Key, "")
+			want := map[contract.Mode]int{contract.Enforce: 500, contract.Report: 200}[mode]
+			if get.status != want || list.status != want {
+				t.Fatalf("get %d, list %d; want %d", get.status, list.status, want)
+			}
+			out := logs.String()
+			if strings.Contains(out, "4111") {
+				t.Errorf("the log quotes a stored conversation:\n%s", out)
+			}
+			for _, where := range []string{
+				"getConversation 200: response does not conform to the spec: response body doesn't match schema #/components/schemas/PublicConversation: createdAt: must be an integer",
+				"listConversations 200: response does not conform to the spec: response body interactions.0: createdAt: must be an integer"} {
+				if !strings.Contains(out, where) {
+					t.Errorf("the log does not say where the response broke the spec (%q):\n%s", where, out)
+				}
+			}
+		})
+	}
 }

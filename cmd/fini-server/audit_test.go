@@ -116,6 +116,12 @@ func TestAuditFilters(t *testing.T) {
 	}
 	alice := store.Actor{KeyID: uuid.New(), KeyName: "alice's key", RequestID: "r1", Operation: "deleteConversation"}
 	bob := store.Actor{KeyID: uuid.New(), KeyName: "bob", RequestID: "r2", Operation: "deleteConversation"}
+	for _, a := range []store.Actor{alice, bob} {
+		if err := s.CreateAPIKey(ctx, store.APIKey{ID: a.KeyID, WorkspaceID: ws, Name: a.KeyName, Scopes: []string{"write"},
+			Hash: a.KeyID[:], CreatedAt: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	for i, a := range []store.Actor{alice, bob, alice} {
 		s.Now = func() time.Time { return t0.Add(time.Duration(i) * time.Hour) }

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/fini-oss/conversations/server/store"
 	"github.com/fini-oss/conversations/server/store/postgres"
 	"github.com/fini-oss/conversations/server/store/sqlite"
+	"github.com/fini-oss/conversations/server/store/sqlstore"
 )
 
 // defaultDB is a SQLite file in the working directory: no set-up needed.
@@ -43,7 +45,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // app holds what every command shares.
 type app struct {
-	db             string
+	db string
+	// dbTimeout bounds each wait for the database (--db-timeout).
+	dbTimeout      duration
 	stdout, stderr io.Writer
 	// creates is true for the commands that may make a new SQLite database (serve, migrate,
 	// workspace create); the others refuse a path with no database, where a typing mistake
@@ -60,7 +64,13 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 against the embedded openapi.yaml, and administers its database.
 
 The database is --db or $FINI_DB: sqlite:PATH (the default, ` + defaultDB + `) or
-postgres://user@host:port/dbname.`,
+postgres://user@host:port/dbname.
+
+--db-timeout (env FINI_DB_TIMEOUT) bounds every wait for the database: a connection, a
+statement, a lock, a turn at SQLite's writer. Past it the call fails as unavailable (the API
+answers 503 with Retry-After: 1) rather than hang on a database that stopped answering. An
+import may take as long as its rows take; it fails only when the database makes it wait
+that long at one step. A purge is bounded batch by batch.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -70,6 +80,9 @@ postgres://user@host:port/dbname.`,
 	// defaults, and a PostgreSQL DSN may hold a password.
 	root.PersistentFlags().StringVar(&a.db, "db", defaultDB, "database: sqlite:PATH or postgres://... (env FINI_DB)")
 	envflag.Bind(root.PersistentFlags(), "db", "FINI_DB")
+	a.dbTimeout = duration(sqlstore.DefaultTimeout)
+	root.PersistentFlags().Var(&a.dbTimeout, "db-timeout", "longest wait for the database at each step, e.g. 5s (env FINI_DB_TIMEOUT)")
+	envflag.Bind(root.PersistentFlags(), "db-timeout", "FINI_DB_TIMEOUT")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		a.creates = cmd.Name() == "serve" || cmd.Name() == "migrate" ||
 			(cmd.Name() == "create" && cmd.Parent() != nil && cmd.Parent().Name() == "workspace")
@@ -83,6 +96,10 @@ postgres://user@host:port/dbname.`,
 
 // openStore opens and migrates the database named by --db.
 func (a *app) openStore(ctx context.Context) (store.Store, error) {
+	if a.dbTimeout <= 0 {
+		return nil, errors.New("--db-timeout: want more than 0, e.g. 5s")
+	}
+	timeout := sqlstore.WithTimeout(time.Duration(a.dbTimeout))
 	switch {
 	case strings.HasPrefix(a.db, "sqlite:"):
 		path := strings.TrimPrefix(a.db, "sqlite:")
@@ -92,9 +109,9 @@ func (a *app) openStore(ctx context.Context) (store.Store, error) {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !a.creates {
 			return nil, fmt.Errorf("--db: no database at %s (only serve, migrate and workspace create make a new one)", path)
 		}
-		return sqlite.Open(ctx, path)
+		return sqlite.Open(ctx, path, timeout)
 	case strings.HasPrefix(a.db, "postgres://"), strings.HasPrefix(a.db, "postgresql://"):
-		return postgres.Open(ctx, a.db)
+		return postgres.Open(ctx, a.db, timeout)
 	}
 	return nil, errors.New("--db: want sqlite:PATH or postgres://USER@HOST:PORT/DB (the value is not shown: it may hold a password)")
 }

@@ -35,6 +35,12 @@ const demoConversations = 300
 // shutdownGrace is how long in-flight requests get to finish after SIGTERM or SIGINT.
 const shutdownGrace = 20 * time.Second
 
+// maxServeDBTimeout bounds serve's --db-timeout. A request waits for the database in two
+// calls at most (its key, then its operation), each within --db-timeout, and for a moment
+// more to record its key's use: a shutdown while the database stalls then still finishes
+// the requests under way within shutdownGrace.
+const maxServeDBTimeout = (shutdownGrace - time.Second) / 2
+
 // serveOptions are the flags of serve.
 type serveOptions struct {
 	addr, adminAddr string
@@ -90,6 +96,10 @@ time. Durations are Go's (720h, 90m) or whole days (30d).`,
 			}
 			if o.limit, err = parseRateLimit(o.rateLimit, o.rateBurst); err != nil {
 				return err
+			}
+			if time.Duration(a.dbTimeout) > maxServeDBTimeout {
+				return fmt.Errorf("--db-timeout %s: serve takes at most %s, so that SIGTERM finishes the requests under way within %s even while the database stalls",
+					&a.dbTimeout, maxServeDBTimeout, shutdownGrace)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()

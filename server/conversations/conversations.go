@@ -55,10 +55,14 @@ func caller(ctx context.Context) (*auth.Caller, error) {
 	return c, nil
 }
 
-// failed is what a store error becomes: a 503 when the database could not serve the call,
-// else the error (a 500) with its context.
+// failed is what a store error becomes: a 401 when the caller's key was revoked while the
+// request was in flight (the write changed nothing), a 503 when the database could not
+// serve the call, else the error (a 500) with its context.
 func failed(op string, err error) error {
-	if errors.Is(err, store.ErrUnavailable) {
+	switch {
+	case errors.Is(err, store.ErrKeyRevoked):
+		return auth.Unauthorized()
+	case errors.Is(err, store.ErrUnavailable):
 		return apierror.Unavailable(fmt.Errorf("%s: %w", op, err))
 	}
 	return fmt.Errorf("%s: %w", op, err)

@@ -147,7 +147,11 @@ func bulksDuringPurge(b *testing.B, db *sqlstore.DB, ws uuid.UUID, live []uuid.U
 // far) holds, and returns their latencies.
 func bulkDeletes(b *testing.B, db *sqlstore.DB, ws uuid.UUID, live []uuid.UUID, more func(sent int) bool) []time.Duration {
 	ctx := context.Background()
-	actor := store.Actor{KeyID: uuid.New(), KeyName: "bench", Operation: "bulkDeleteConversations"}
+	key := store.APIKey{ID: uuid.New(), WorkspaceID: ws, Name: "bench", Scopes: []string{"write"}, Hash: []byte(uuid.NewString()), CreatedAt: 1}
+	if err := db.CreateAPIKey(ctx, key); err != nil {
+		b.Fatal(err)
+	}
+	actor := store.Actor{KeyID: key.ID, KeyName: key.Name, Operation: "bulkDeleteConversations"}
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration

@@ -35,6 +35,10 @@ func deleted(t *testing.T, after ...time.Duration) (*sqlstore.DB, []uuid.UUID) {
 	if err := db.CreateWorkspace(ctx, store.Workspace{ID: ws, Name: "w", CreatedAt: 1}); err != nil {
 		t.Fatal(err)
 	}
+	key := store.APIKey{ID: uuid.New(), WorkspaceID: ws, Name: "ci", Scopes: []string{"write"}, Hash: []byte("ci"), CreatedAt: 1}
+	if err := db.CreateAPIKey(ctx, key); err != nil {
+		t.Fatal(err)
+	}
 	var ids []uuid.UUID
 	for _, d := range after {
 		id := uuid.New()
@@ -43,7 +47,7 @@ func deleted(t *testing.T, after ...time.Duration) (*sqlstore.DB, []uuid.UUID) {
 			t.Fatal(err)
 		}
 		db.Now = func() time.Time { return t0.Add(d) }
-		if err := db.DeleteConversation(ctx, ws, id, store.Actor{KeyID: uuid.New(), KeyName: "ci", Operation: "deleteConversation"}); err != nil {
+		if err := db.DeleteConversation(ctx, ws, id, store.Actor{KeyID: key.ID, KeyName: key.Name, Operation: "deleteConversation"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -26,6 +26,9 @@ var (
 	ErrUnavailable = errors.New("database unavailable")
 	// ErrPurgeLocked means another process holds the purge lock: it is purging right now.
 	ErrPurgeLocked = errors.New("another process is purging")
+	// ErrKeyRevoked means the API key that made a write was revoked, or no longer exists,
+	// when the write's transaction checked it: nothing was changed.
+	ErrKeyRevoked = errors.New("api key revoked")
 )
 
 // PurgedError is returned by RestoreConversation for a conversation that was purged: its
@@ -197,11 +200,16 @@ type Conversations interface {
 	// DeleteConversation soft-deletes a live conversation and, in the same transaction,
 	// appends its deletion record by actor. It returns nil whether or not the id named a live
 	// conversation of the workspace (delete is idempotent); when it did not, nothing is
-	// recorded.
+	// recorded. The same transaction checks actor's key (an operator's, uuid.Nil, is not
+	// checked): ErrKeyRevoked when it is revoked or gone, and nothing is deleted or recorded.
+	// A concurrent RevokeAPIKey is ordered with it: a delete that succeeds committed before
+	// the revocation did.
 	DeleteConversation(ctx context.Context, workspaceID, id uuid.UUID, actor Actor) error
 	// BulkDeleteConversations soft-deletes all the ids or none, and in the same transaction
 	// appends one deletion record by actor per id: if any is not a live conversation of the
-	// workspace it returns *NotAccessibleError, and deletes and records nothing.
+	// workspace it returns *NotAccessibleError, and deletes and records nothing. Its key is
+	// checked as DeleteConversation's: ErrKeyRevoked (before any *NotAccessibleError) when it
+	// is revoked or gone, and nothing is deleted or recorded.
 	BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID, ids []uuid.UUID, actor Actor) error
 	// GetConversation returns a live conversation, or ErrNotFound.
 	GetConversation(ctx context.Context, workspaceID, id uuid.UUID) (Conversation, error)
@@ -278,6 +286,7 @@ type Admin interface {
 	// ListAPIKeys returns a workspace's keys, oldest first.
 	ListAPIKeys(ctx context.Context, workspaceID uuid.UUID) ([]APIKey, error)
 	// RevokeAPIKey revokes a key (again revoking is a no-op); ErrNotFound if there is none.
+	// Once it returns, no delete by the key commits (it waits for those under way).
 	RevokeAPIKey(ctx context.Context, id uuid.UUID, at int64) error
 	// RestoreConversation undoes a soft delete and records it by actor, in one transaction;
 	// *PurgedError when the conversation was purged (and its record is still kept),

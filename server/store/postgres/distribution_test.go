@@ -75,6 +75,10 @@ func TestQueriesStayInTheirWorkspace(t *testing.T) {
 		}
 	}
 	key := store.Actor{KeyID: uuid.New(), KeyName: "k", RequestID: "r", Operation: "bulkDeleteConversations"}
+	if err := db.CreateAPIKey(ctx, store.APIKey{ID: key.KeyID, WorkspaceID: w, Name: key.KeyName, Scopes: []string{"write"},
+		Hash: key.KeyID[:], CreatedAt: 1}); err != nil {
+		t.Fatal(err)
+	}
 	mustDo := func(what string, err error) {
 		t.Helper()
 		if err != nil {

@@ -33,7 +33,18 @@ var migrations embed.FS
 
 // Open connects to the PostgreSQL database at dsn (postgres://... or keyword/value pairs) and
 // applies the migrations. Its errors never show the DSN's password.
-func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) {
+//
+// Every call waits for the database at most the timeout of opts (sqlstore.DefaultTimeout
+// unless sqlstore.WithTimeout says otherwise), and the server is told the same bound
+// (statement_timeout, and idle_in_transaction_session_timeout, which frees the locks of a
+// transaction whose client is gone), so that it does not go on with work nobody waits for.
+// Migrations and an import's COPY are not bounded on the server's side: they take as long
+// as their size takes (the migrations run on connections of their own).
+func Open(ctx context.Context, dsn string, opts ...sqlstore.Option) (*sqlstore.DB, error) {
+	o, err := sqlstore.Configure(opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkPasswordCut(dsn); err != nil {
 		return nil, err
 	}
@@ -45,24 +56,36 @@ func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) {
 	if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > 2*time.Second {
 		cfg.ConnectTimeout = 2 * time.Second
 	}
+	if err := migrate(ctx, cfg.Copy(), o.Timeout); err != nil {
+		return nil, err
+	}
+	bound := strconv.FormatInt(max(1, o.Timeout.Milliseconds()), 10)
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	cfg.RuntimeParams["statement_timeout"] = bound
+	cfg.RuntimeParams["idle_in_transaction_session_timeout"] = bound
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(16)
 	db.SetConnMaxLifetime(30 * time.Minute)
-	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := db.PingContext(pingCtx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("connect to postgres: %w", err)
-	}
-	if err := migrate(ctx, db); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return &sqlstore.DB{Read: db, Write: db, Dialect: Dialect, Now: time.Now}, nil
+	return &sqlstore.DB{Read: db, Write: db, Dialect: Dialect, Now: time.Now, Timeout: o.Timeout}, nil
 }
 
-func migrate(ctx context.Context, db *sql.DB) error {
+// migrate connects with cfg, within timeout, and applies the migrations on connections of
+// their own, which no statement_timeout cuts short.
+func migrate(ctx context.Context, cfg *pgx.ConnConfig, timeout time.Duration) error {
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	pingCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		return fmt.Errorf("connect to postgres: %w", err)
+	}
+	return migrateDB(ctx, db)
+}
+
+func migrateDB(ctx context.Context, db *sql.DB) error {
 	// Replicas starting together must not race to apply the same migration: goose's session
 	// locker serialises them on a PostgreSQL advisory lock.
 	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300)) // probe each second, up to 5 min
@@ -83,6 +106,7 @@ const purgeLock = `pg_try_advisory_xact_lock(1718185577, hashtext(current_schema
 var Dialect = sqlstore.Dialect{
 	Rebind:    rebind,
 	ForUpdate: " FOR UPDATE",
+	ForShare:  " FOR SHARE",
 	Classify:  classify,
 	// pgx prepares and caches each query on each connection (QueryExecModeCacheStatement).
 	CachesStatements: true,
@@ -126,6 +150,8 @@ func classify(err error) error {
 			return fmt.Errorf("%w: %w", store.ErrNotFound, err)
 		case strings.HasPrefix(e.Code, "08"), strings.HasPrefix(e.Code, "57P"): // connection, shutdown
 			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+		case e.Code == "57014", e.Code == "25P03": // statement_timeout, idle_in_transaction_session_timeout
+			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 		}
 		return err
 	}
@@ -139,7 +165,8 @@ func classify(err error) error {
 }
 
 // copyRows inserts rows with COPY, in one transaction of its own on one connection, pulling
-// each row as COPY needs it.
+// each row as COPY needs it. When ctx ends, pgx closes the connection at once, which ends
+// the COPY and rolls it back on the server.
 func copyRows(ctx context.Context, db *sql.DB, table string, columns []string, rows iter.Seq2[[]any, error]) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -155,6 +182,10 @@ func copyRows(ctx context.Context, db *sql.DB, table string, columns []string, r
 			return fmt.Errorf("copy: begin: %w", err)
 		}
 		defer tx.Rollback(ctx) //nolint:errcheck // after Commit a no-op; before it, the error that led here is the one to report
+		// The COPY lasts as long as the import's rows: sqlstore bounds its progress instead.
+		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+			return fmt.Errorf("copy: %w", err)
+		}
 		// pgx turns a source's error into the server's "COPY failed" error; the source's own
 		// (an import's line error) is the one to report.
 		var rowErr error

@@ -24,20 +24,28 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// busyTimeout is how long a statement waits for another connection's lock before failing:
-// a writer holding the lock briefly causes waiting, not errors.
-const busyTimeout = 5 * time.Second
-
 // Open opens (creating if needed) the SQLite database at path and applies the migrations.
 // The database and its -wal and -shm files are readable by their owner only (0600), whatever
 // the umask; an existing database's group and other permissions are taken away.
-func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
+//
+// Every call waits for the database at most the timeout of opts (sqlstore.DefaultTimeout
+// unless sqlstore.WithTimeout says otherwise): a statement waits that long for another
+// process's lock (SQLite's busy timeout: a writer holding the lock briefly causes waiting,
+// not errors), and a write that long for its turn at this process's writer. A request's
+// delete that has begun is not interrupted, since it may share its transaction with others
+// (sqlstore's group commit): its statements run on a file whose write lock it holds.
+func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*sqlstore.DB, error) {
+	o, err := sqlstore.Configure(opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := makePrivate(path); err != nil {
 		return nil, err
 	}
+	busyTimeout := o.Timeout
 	dsn := func(extra string) string {
 		v := url.Values{}
-		v.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+		v.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", max(1, busyTimeout.Milliseconds())))
 		v.Add("_pragma", "journal_mode(WAL)")
 		v.Add("_pragma", "foreign_keys(1)")
 		v.Add("_pragma", "synchronous(NORMAL)")
@@ -76,8 +84,8 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	db := &sqlstore.DB{Read: read, Write: write, Dialect: Dialect, Now: time.Now, WriteGate: make(chan struct{}, 1)}
-	cp, err := startCheckpointer(dsn(""), path, db.WriteGate)
+	db := &sqlstore.DB{Read: read, Write: write, Dialect: Dialect, Now: time.Now, Timeout: o.Timeout, WriteGate: make(chan struct{}, 1)}
+	cp, err := startCheckpointer(dsn(""), path, db.WriteGate, busyTimeout)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -104,10 +112,12 @@ const optimizeEvery = 1200
 type checkpointer struct {
 	conn *sql.DB
 	// gate is the store's write gate, which a purge's checkpoint enters (afterPurgeNow).
-	gate      chan struct{}
-	truncates chan truncation
-	done      chan struct{}
-	stopped   chan struct{}
+	gate chan struct{}
+	// busyTimeout is how long its checkpoints wait for the readers of older snapshots.
+	busyTimeout time.Duration
+	truncates   chan truncation
+	done        chan struct{}
+	stopped     chan struct{}
 }
 
 // truncation is a request for a RESTART or TRUNCATE checkpoint.
@@ -117,13 +127,14 @@ type truncation struct {
 	reply chan error
 }
 
-func startCheckpointer(dsn, path string, gate chan struct{}) (*checkpointer, error) {
+func startCheckpointer(dsn, path string, gate chan struct{}, busyTimeout time.Duration) (*checkpointer, error) {
 	conn, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	conn.SetMaxOpenConns(1)
-	c := &checkpointer{conn: conn, gate: gate, truncates: make(chan truncation), done: make(chan struct{}), stopped: make(chan struct{})}
+	c := &checkpointer{conn: conn, gate: gate, busyTimeout: busyTimeout, truncates: make(chan truncation), done: make(chan struct{}),
+		stopped: make(chan struct{})}
 	go c.run()
 	return c, nil
 }
@@ -193,7 +204,7 @@ func (c *checkpointer) afterPurgeNow(ctx context.Context, last bool) error {
 		return fmt.Errorf("sqlite: %s checkpoint: %w", mode, err)
 	}
 	if busy != 0 {
-		return fmt.Errorf("sqlite: %s checkpoint: busy after %v (%d of %d frames checkpointed)", mode, busyTimeout, checkpointed, logFrames)
+		return fmt.Errorf("sqlite: %s checkpoint: busy after %v (%d of %d frames checkpointed)", mode, c.busyTimeout, checkpointed, logFrames)
 	}
 	return nil
 }
@@ -215,6 +226,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 var Dialect = sqlstore.Dialect{
 	Rebind:    func(q string) string { return q },
 	ForUpdate: "",
+	ForShare:  "",
 	Classify:  classify,
 	// Nothing is worth running again at once: a BUSY comes after the busy timeout already
 	// waited for the lock, and another wait would only outlast the client's (a 503 with

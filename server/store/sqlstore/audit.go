@@ -113,8 +113,11 @@ func (db *DB) AuditRecords(ctx context.Context, q store.AuditQuery) iter.Seq2[st
 	}
 }
 
-// auditPage appends to page the records of q after the given one (from the start when nil).
-func (db *DB) auditPage(ctx context.Context, q store.AuditQuery, after *auditRecord, page []auditRecord) ([]auditRecord, error) {
+// auditPage appends to page the records of q after the given one (from the start when nil),
+// within the store's deadline.
+func (db *DB) auditPage(ctx context.Context, q store.AuditQuery, after *auditRecord, page []auditRecord) (_ []auditRecord, err error) {
+	ctx, end := db.bound(ctx)
+	defer end(&err)
 	// As in listFilter, the time range is one inclusive-exclusive pair that bounds the index
 	// scan, and the tie on seq is a separate term.
 	lo := q.Since
@@ -191,18 +194,26 @@ func (db *DB) PruneAuditRecords(ctx context.Context, before int64, batch int) (i
 	}
 	var total int64
 	for {
-		res, err := db.exec(ctx, `DELETE FROM audit_records WHERE recorded_at < ? AND seq IN
-			(SELECT seq FROM audit_records ORDER BY seq LIMIT ?)`, before, batch)
-		if err != nil {
-			return total, db.classify(fmt.Errorf("prune deletion records: %w", err))
-		}
-		n, err := res.RowsAffected()
+		n, err := db.pruneBatch(ctx, before, batch)
+		total += n
 		if err != nil {
 			return total, fmt.Errorf("prune deletion records: %w", err)
 		}
-		total += n
 		if n < int64(batch) {
 			return total, nil
 		}
 	}
+}
+
+// pruneBatch removes at most batch of the oldest records made before the given time, within
+// the store's deadline.
+func (db *DB) pruneBatch(ctx context.Context, before int64, batch int) (_ int64, err error) {
+	ctx, end := db.bound(ctx)
+	defer end(&err)
+	res, err := db.exec(ctx, `DELETE FROM audit_records WHERE recorded_at < ? AND seq IN
+		(SELECT seq FROM audit_records ORDER BY seq LIMIT ?)`, before, batch)
+	if err != nil {
+		return 0, db.classify(err)
+	}
+	return res.RowsAffected()
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/fini-oss/conversations/server/store"
 )
 
 // Group commit: where the engine has a single writer (SQLite), the deletes that arrive while
@@ -101,16 +103,26 @@ func (db *DB) commitGroup(group []*groupWrite) {
 }
 
 // tryGroup runs each write of group in a savepoint of one transaction and commits, setting
-// each write's own error in results. The writes run without their requests' cancellation,
-// which would interrupt SQLite's statement and roll back the whole transaction, the other
-// writes with it; a write whose request is gone before its turn is not run.
+// each write's own error in results. The writes run without their requests' cancellation
+// and deadlines, which would interrupt SQLite's statement and roll back the whole
+// transaction, the other writes with it; a write whose request is gone, or whose deadline
+// passed, before its turn is not run. The group waits for the write gate (held by an import,
+// say) until the last of its writes' deadlines at most.
 func (db *DB) tryGroup(group []*groupWrite, results []error) error {
 	ctx := context.Background()
-	tx, leave, err := db.beginWrite(ctx)
+	wait, cancel := latestDeadline(group)
+	defer cancel()
+	leave, err := db.enterWrite(wait)
+	if err != nil {
+		// Said at once: the writes' own deadlines, which this one is the last of, may not
+		// have fired yet.
+		return fmt.Errorf("%w: the writer stayed busy past the deadlines: %w", store.ErrUnavailable, err)
+	}
+	defer leave()
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer leave()
 	if len(group) == 1 {
 		return db.commitAlone(ctx, tx, group[0], &results[0])
 	}
@@ -138,6 +150,22 @@ func (db *DB) tryGroup(group []*groupWrite, results []error) error {
 		return db.classify(fmt.Errorf("commit: %w", err))
 	}
 	return nil
+}
+
+// latestDeadline returns a context that ends at the latest deadline of the group's writes,
+// or never when one of them has none.
+func latestDeadline(group []*groupWrite) (context.Context, context.CancelFunc) {
+	var latest time.Time
+	for _, w := range group {
+		d, ok := w.ctx.Deadline()
+		if !ok {
+			return context.Background(), func() {}
+		}
+		if d.After(latest) {
+			latest = d
+		}
+	}
+	return context.WithDeadline(context.Background(), latest)
 }
 
 // commitAlone runs w, a group of one, in tx and commits it: the transaction is all or nothing

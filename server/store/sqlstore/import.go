@@ -20,12 +20,13 @@ var importColumns = []string{"id", "workspace_id", "bot_id", "source", "channel"
 const importBatch = 100
 
 // ImportConversations implements store.Store: COPY where the engine has it, else multi-row
-// INSERTs, all in one transaction, written while cs still yields.
+// INSERTs, all in one transaction, written while cs still yields. An import may take as long
+// as its rows take, but the database may not stall it: it fails with store.ErrUnavailable,
+// storing nothing, once the database has kept the turn for the store's Timeout (a
+// connection, the write gate, a batch of rows, the commit), while the time spent reading cs
+// does not count (deadline.go). The engine does not bound its COPY statement on its side.
 func (db *DB) ImportConversations(ctx context.Context, cs iter.Seq2[store.Conversation, error]) error {
-	var (
-		n   int
-		err error
-	)
+	var n int
 	rows := func(yield func([]any, error) bool) {
 		for c, cerr := range cs {
 			if cerr != nil {
@@ -38,22 +39,38 @@ func (db *DB) ImportConversations(ctx context.Context, cs iter.Seq2[store.Conver
 			}
 		}
 	}
-	if db.Dialect.Copy != nil {
-		err = db.copyRows(ctx, rows)
-	} else {
-		// One attempt: rows can be read only once, so a transaction that failed half way
-		// cannot run again (inTx would).
-		err = db.tryTx(ctx, func(ctx context.Context, tx *sql.Tx) error { return db.insertRows(ctx, tx, rows) })
-	}
-	if err != nil {
+	if err := db.importRows(ctx, rows); err != nil {
 		return fmt.Errorf("import conversations (after %d): %w", n, err)
 	}
-	if db.Dialect.AfterImport != "" {
-		if _, err := db.exec(ctx, db.Dialect.AfterImport); err != nil {
-			return fmt.Errorf("after importing %d conversations: %s: %w", n, db.Dialect.AfterImport, err)
-		}
+	if err := db.afterImport(ctx); err != nil {
+		return fmt.Errorf("%d conversations imported and committed, but then %s failed (autovacuum will do it later): %w",
+			n, db.Dialect.AfterImport, err)
 	}
 	return nil
+}
+
+// importRows writes rows in one transaction, on the clock of its progress.
+func (db *DB) importRows(ctx context.Context, rows iter.Seq2[[]any, error]) (err error) {
+	ctx, p, end := db.watch(ctx)
+	defer end(&err)
+	rows = p.rows(rows)
+	if db.Dialect.Copy != nil {
+		return db.copyRows(ctx, rows)
+	}
+	// One attempt: rows can be read only once, so a transaction that failed half way
+	// cannot run again (inTx would).
+	return db.tryTx(ctx, func(ctx context.Context, tx *sql.Tx) error { return db.insertRows(ctx, tx, rows) })
+}
+
+// afterImport runs the dialect's AfterImport, if any, within the store's deadline.
+func (db *DB) afterImport(ctx context.Context) (err error) {
+	if db.Dialect.AfterImport == "" {
+		return nil
+	}
+	ctx, end := db.bound(ctx)
+	defer end(&err)
+	_, err = db.exec(ctx, db.Dialect.AfterImport)
+	return db.classify(err)
 }
 
 // row is the values of importColumns for c.

@@ -13,8 +13,10 @@ import (
 )
 
 // CreateWorkspace implements store.Store.
-func (db *DB) CreateWorkspace(ctx context.Context, w store.Workspace) error {
-	_, err := db.exec(ctx, `INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)`,
+func (db *DB) CreateWorkspace(ctx context.Context, w store.Workspace) (err error) {
+	ctx, end := db.bound(ctx)
+	defer end(&err)
+	_, err = db.exec(ctx, `INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)`,
 		w.ID.String(), w.Name, w.CreatedAt)
 	if err != nil {
 		return db.classify(fmt.Errorf("create workspace %q: %w", w.Name, err))
@@ -23,7 +25,9 @@ func (db *DB) CreateWorkspace(ctx context.Context, w store.Workspace) error {
 }
 
 // HasWorkspaces implements store.Store.
-func (db *DB) HasWorkspaces(ctx context.Context) (bool, error) {
+func (db *DB) HasWorkspaces(ctx context.Context) (_ bool, err error) {
+	ctx, end := db.bound(ctx)
+	defer end(&err)
 	var one int
 	row, err := db.queryRow(ctx, `SELECT 1 FROM workspaces LIMIT 1`)
 	if err == nil {
@@ -39,7 +43,9 @@ func (db *DB) HasWorkspaces(ctx context.Context) (bool, error) {
 }
 
 // GetWorkspace implements store.Store.
-func (db *DB) GetWorkspace(ctx context.Context, id uuid.UUID) (store.Workspace, error) {
+func (db *DB) GetWorkspace(ctx context.Context, id uuid.UUID) (_ store.Workspace, err error) {
+	ctx, end := db.bound(ctx)
+	defer end(&err)
 	w := store.Workspace{ID: id}
 	row, err := db.queryRow(ctx, `SELECT name, created_at FROM workspaces WHERE id = ?`, id.String())
 	if err == nil {
@@ -55,11 +61,13 @@ func (db *DB) GetWorkspace(ctx context.Context, id uuid.UUID) (store.Workspace, 
 }
 
 // CreateAPIKey implements store.Store.
-func (db *DB) CreateAPIKey(ctx context.Context, k store.APIKey) error {
+func (db *DB) CreateAPIKey(ctx context.Context, k store.APIKey) (err error) {
+	ctx, end := db.bound(ctx)
+	defer end(&err)
 	if _, err := db.GetWorkspace(ctx, k.WorkspaceID); err != nil {
 		return fmt.Errorf("create api key: %w", err)
 	}
-	_, err := db.exec(ctx, `INSERT INTO api_keys (id, workspace_id, name, scopes, secret_hash, created_at)
+	_, err = db.exec(ctx, `INSERT INTO api_keys (id, workspace_id, name, scopes, secret_hash, created_at)
 		VALUES (?, ?, ?, ?, ?, ?)`,
 		k.ID.String(), k.WorkspaceID.String(), k.Name, strings.Join(k.Scopes, ","), k.Hash, k.CreatedAt)
 	if err != nil {
@@ -100,7 +108,9 @@ func scanKey(sc interface{ Scan(...any) error }) (store.APIKey, error) {
 }
 
 // ListAPIKeys implements store.Store.
-func (db *DB) ListAPIKeys(ctx context.Context, workspaceID uuid.UUID) ([]store.APIKey, error) {
+func (db *DB) ListAPIKeys(ctx context.Context, workspaceID uuid.UUID) (_ []store.APIKey, err error) {
+	ctx, end := db.bound(ctx)
+	defer end(&err)
 	rows, err := db.query(ctx, `SELECT `+keyColumns+
 		` FROM api_keys WHERE workspace_id = ? ORDER BY created_at, id`, workspaceID.String())
 	if err != nil {
@@ -122,7 +132,9 @@ func (db *DB) ListAPIKeys(ctx context.Context, workspaceID uuid.UUID) ([]store.A
 }
 
 // APIKeyByHash implements store.Store.
-func (db *DB) APIKeyByHash(ctx context.Context, hash []byte) (store.APIKey, error) {
+func (db *DB) APIKeyByHash(ctx context.Context, hash []byte) (_ store.APIKey, err error) {
+	ctx, end := db.bound(ctx)
+	defer end(&err)
 	row, err := db.queryRow(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE secret_hash = ?`, hash)
 	if err != nil {
 		return store.APIKey{}, db.classify(fmt.Errorf("find api key: %w", err))
@@ -138,7 +150,9 @@ func (db *DB) APIKeyByHash(ctx context.Context, hash []byte) (store.APIKey, erro
 }
 
 // RevokeAPIKey implements store.Store.
-func (db *DB) RevokeAPIKey(ctx context.Context, id uuid.UUID, at int64) error {
+func (db *DB) RevokeAPIKey(ctx context.Context, id uuid.UUID, at int64) (err error) {
+	ctx, end := db.bound(ctx)
+	defer end(&err)
 	res, err := db.exec(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, at, id.String())
 	if err != nil {
 		return db.classify(fmt.Errorf("revoke api key %s: %w", id, err))
@@ -152,10 +166,43 @@ func (db *DB) RevokeAPIKey(ctx context.Context, id uuid.UUID, at int64) error {
 }
 
 // TouchAPIKey implements store.Store.
-func (db *DB) TouchAPIKey(ctx context.Context, id uuid.UUID, at int64) error {
-	_, err := db.exec(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, at, id.String())
+func (db *DB) TouchAPIKey(ctx context.Context, id uuid.UUID, at int64) (err error) {
+	ctx, end := db.bound(ctx)
+	defer end(&err)
+	_, err = db.exec(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, at, id.String())
 	if err != nil {
 		return db.classify(fmt.Errorf("touch api key %s: %w", id, err))
+	}
+	return nil
+}
+
+// validKey is the query of one row when an API key exists and is not revoked. Where rows are
+// locked it share-locks the key's row, which a revocation's UPDATE conflicts with: in a
+// delete's transaction, a revocation under way is waited for and then seen (PostgreSQL reads
+// the row's newest version once it may lock it), and a revocation that comes later waits for
+// the delete to commit. Where the write transaction holds the database's only write lock
+// (SQLite), a revocation cannot commit in between at all.
+func (db *DB) validKey() string {
+	return `SELECT 1 FROM api_keys WHERE id = ? AND revoked_at IS NULL` + db.Dialect.ForShare
+}
+
+// checkKey returns store.ErrKeyRevoked unless actor's API key exists and is not revoked, as
+// query (in a delete's transaction) reads it. An operator's change names no key, and passes.
+func (db *DB) checkKey(ctx context.Context, query queryFunc, actor store.Actor) error {
+	if actor.KeyID == uuid.Nil {
+		return nil
+	}
+	rows, err := query(ctx, db.validKey(), actor.KeyID.String())
+	if err != nil {
+		return db.classify(fmt.Errorf("check api key %s: %w", actor.KeyID, err))
+	}
+	defer rows.Close()
+	valid := rows.Next()
+	if err := rows.Err(); err != nil {
+		return db.classify(fmt.Errorf("check api key %s: %w", actor.KeyID, err))
+	}
+	if !valid {
+		return fmt.Errorf("key %s: %w", actor.KeyID, store.ErrKeyRevoked)
 	}
 	return nil
 }

@@ -49,10 +49,11 @@ func (db *DB) erase(ctx context.Context, last bool) error {
 	return nil
 }
 
-// purgeBatch purges at most limit rows in one transaction.
-func (db *DB) purgeBatch(ctx context.Context, deletedBefore int64, limit int) (int, error) {
-	var n int
-	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+// purgeBatch purges at most limit rows in one transaction, within the store's deadline.
+func (db *DB) purgeBatch(ctx context.Context, deletedBefore int64, limit int) (n int, err error) {
+	ctx, end := db.bound(ctx)
+	defer end(&err)
+	err = db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		n = 0
 		if db.Dialect.PurgeLock != "" {
 			locked, err := db.txBool(ctx, tx, db.Dialect.PurgeLock)
@@ -97,7 +98,9 @@ func (db *DB) txBool(ctx context.Context, tx *sql.Tx, query string) (bool, error
 }
 
 // OldestDeleted implements store.Store.
-func (db *DB) OldestDeleted(ctx context.Context) (int64, bool, error) {
+func (db *DB) OldestDeleted(ctx context.Context) (_ int64, _ bool, err error) {
+	ctx, end := db.bound(ctx)
+	defer end(&err)
 	var at sql.NullInt64
 	row, err := db.queryRow(ctx, `SELECT MIN(deleted_at) FROM conversations WHERE deleted_at IS NOT NULL`)
 	if err == nil {

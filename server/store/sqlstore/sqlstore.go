@@ -26,6 +26,9 @@ type Dialect struct {
 	// ForUpdate is appended to the SELECT that locks a bulk delete's rows, or empty where the
 	// transaction already holds the only write lock (SQLite).
 	ForUpdate string
+	// ForShare is appended to the SELECT by which a delete checks its API key (keys.go), or
+	// empty where the transaction already holds the only write lock (SQLite).
+	ForShare string
 	// Classify maps a driver error to a store sentinel (wrapping it), or returns it unchanged.
 	Classify func(err error) error
 	// Retryable reports a transient conflict (deadlock, serialization failure, busy) after
@@ -63,6 +66,8 @@ type DB struct {
 	Dialect     Dialect
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
+	// Timeout bounds each call's wait for the database (deadline.go); 0 means no bound.
+	Timeout time.Duration
 	// WriteGate, when set, admits one writer at a time in arrival order. SQLite has a single
 	// writer connection, and database/sql hands a freed connection to an arbitrary waiter,
 	// which under contention leaves some requests waiting many turns (a long latency tail).
@@ -135,21 +140,30 @@ func (db *DB) enterWrite(ctx context.Context) (func(), error) {
 	}
 }
 
-// beginWrite enters the write gate and begins a transaction on the writer, once the
-// statements earlier transactions ran unprepared are prepared; leave exits the gate, after
-// the transaction ends.
+// beginWrite enters the write gate and begins a transaction on the writer (begin); leave
+// exits the gate, after the transaction ends.
 func (db *DB) beginWrite(ctx context.Context) (tx *sql.Tx, leave func(), err error) {
 	leave, err = db.enterWrite(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	db.preparePending(ctx)
-	tx, err = db.Write.BeginTx(ctx, nil)
-	if err != nil {
+	if tx, err = db.begin(ctx); err != nil {
 		leave()
-		return nil, nil, db.classify(fmt.Errorf("begin: %w", err))
+		return nil, nil, err
 	}
 	return tx, leave, nil
+}
+
+// begin begins a transaction on the writer, once the statements earlier transactions ran
+// unprepared are prepared. The caller is in the write gate. The transaction ends, rolled
+// back, when ctx does.
+func (db *DB) begin(ctx context.Context) (*sql.Tx, error) {
+	db.preparePending(ctx)
+	tx, err := db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, db.classify(fmt.Errorf("begin: %w", err))
+	}
+	return tx, nil
 }
 
 func (db *DB) tryTx(ctx context.Context, fn txFunc) error {
@@ -170,14 +184,19 @@ func (db *DB) tryTx(ctx context.Context, fn txFunc) error {
 
 // DeleteConversation implements store.Store: the update returns the row it deleted, if any,
 // and exactly that row's record is appended in the same transaction.
-func (db *DB) DeleteConversation(ctx context.Context, workspaceID, id uuid.UUID, actor store.Actor) error {
+func (db *DB) DeleteConversation(ctx context.Context, workspaceID, id uuid.UUID, actor store.Actor) (err error) {
+	ctx, end := db.bound(ctx)
+	defer end(&err)
 	if db.Dialect.ChangingCTEs {
 		if err := db.deleteOneStatement(ctx, workspaceID, id, actor); err != nil {
 			return fmt.Errorf("delete conversation %s: %w", id, err)
 		}
 		return nil
 	}
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := db.checkKey(ctx, db.queryIn(tx), actor); err != nil {
+			return err
+		}
 		now := db.now()
 		deleted, err := db.txChanged(ctx, tx,
 			`UPDATE conversations SET deleted_at = ? WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL `+returningChanged,
@@ -196,7 +215,9 @@ func (db *DB) DeleteConversation(ctx context.Context, workspaceID, id uuid.UUID,
 // BulkDeleteConversations implements store.Store: lock the live rows in id order (so that
 // concurrent bulks over overlapping ids cannot deadlock), compare, then delete and record, or
 // roll back.
-func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID, ids []uuid.UUID, actor store.Actor) error {
+func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID, ids []uuid.UUID, actor store.Actor) (err error) {
+	ctx, end := db.bound(ctx)
+	defer end(&err)
 	// A repeated id would make the row count disagree with the request with no id to name.
 	seen := make(map[uuid.UUID]bool, len(ids))
 	for _, id := range ids {
@@ -215,18 +236,22 @@ func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID
 		return fmt.Errorf("bulk delete %d conversations: %w", len(ids), err)
 	}
 	if missing := notIn(ids, live); len(missing) > 0 {
+		// A revoked key is told so before which ids it may not delete.
+		if err := db.checkKey(ctx, db.query, actor); err != nil {
+			return fmt.Errorf("bulk delete %d conversations: %w", len(ids), err)
+		}
 		return fmt.Errorf("bulk delete %d conversations: %w", len(ids), &store.NotAccessibleError{IDs: missing})
 	}
 	update := `UPDATE conversations SET deleted_at = ? WHERE workspace_id = ? AND deleted_at IS NULL AND id IN ` +
 		inPlaceholders(len(ids)) + ` ` + returningChanged
 	err = db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := db.checkKey(ctx, db.queryIn(tx), actor); err != nil {
+			return err
+		}
 		if db.Dialect.ForUpdate != "" {
 			// Lock the rows in id order first, so that concurrent bulks over overlapping ids
 			// queue instead of deadlocking. (SQLite's transaction holds the only write lock.)
-			inTx := func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-				return db.txQuery(ctx, tx, q, args...)
-			}
-			if _, err := db.liveIDs(ctx, inTx, workspaceID, ids, " ORDER BY id"+db.Dialect.ForUpdate); err != nil {
+			if _, err := db.liveIDs(ctx, db.queryIn(tx), workspaceID, ids, " ORDER BY id"+db.Dialect.ForUpdate); err != nil {
 				return err
 			}
 		}
@@ -254,8 +279,15 @@ func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID
 	return nil
 }
 
-// queryFunc is db.query, or db.txQuery bound to a transaction.
+// queryFunc is db.query, or db.txQuery bound to a transaction (queryIn).
 type queryFunc func(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+
+// queryIn is db.txQuery bound to tx.
+func (db *DB) queryIn(tx *sql.Tx) queryFunc {
+	return func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+		return db.txQuery(ctx, tx, q, args...)
+	}
+}
 
 // liveIDs returns which of ids are live conversations of the workspace. suffix ends the
 // query: the transaction's check orders and locks the rows.
@@ -340,7 +372,9 @@ func scanConversation(sc interface{ Scan(...any) error }) (store.Conversation, e
 }
 
 // GetConversation implements store.Store.
-func (db *DB) GetConversation(ctx context.Context, workspaceID, id uuid.UUID) (store.Conversation, error) {
+func (db *DB) GetConversation(ctx context.Context, workspaceID, id uuid.UUID) (_ store.Conversation, err error) {
+	ctx, end := db.bound(ctx)
+	defer end(&err)
 	row, err := db.queryRow(ctx, `SELECT `+conversationColumns+
 		` FROM conversations WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`,
 		id.String(), workspaceID.String())
@@ -406,7 +440,9 @@ func beyond(q store.ListQuery, p position, older bool) (where string, args []any
 }
 
 // ListConversations implements store.Store.
-func (db *DB) ListConversations(ctx context.Context, q store.ListQuery) (store.Page, error) {
+func (db *DB) ListConversations(ctx context.Context, q store.ListQuery) (_ store.Page, err error) {
+	ctx, end := db.bound(ctx)
+	defer end(&err)
 	var page store.Page
 	older := q.Direction != store.Newer
 	order := "DESC"
@@ -491,9 +527,11 @@ func (db *DB) exists(ctx context.Context, q store.ListQuery, c store.Conversatio
 
 // RestoreConversation implements store.Store. When nothing was restored, a purge record of
 // the id, for a conversation no longer stored, tells a purge from an id never deleted.
-func (db *DB) RestoreConversation(ctx context.Context, workspaceID, id uuid.UUID, actor store.Actor) error {
+func (db *DB) RestoreConversation(ctx context.Context, workspaceID, id uuid.UUID, actor store.Actor) (err error) {
+	ctx, end := db.bound(ctx)
+	defer end(&err)
 	var restored []changed
-	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		now := db.now()
 		var err error
 		// "Deleted" is spelled COALESCE(deleted_at, 0) <> 0 (a deletion time is never 0) so that
@@ -532,7 +570,9 @@ func (db *DB) RestoreConversation(ctx context.Context, workspaceID, id uuid.UUID
 }
 
 // CountConversations implements store.Store.
-func (db *DB) CountConversations(ctx context.Context, workspaceID uuid.UUID) (int64, error) {
+func (db *DB) CountConversations(ctx context.Context, workspaceID uuid.UUID) (_ int64, err error) {
+	ctx, end := db.bound(ctx)
+	defer end(&err)
 	var n int64
 	row, err := db.queryRow(ctx, `SELECT COUNT(*) FROM conversations WHERE workspace_id = ? AND deleted_at IS NULL`,
 		workspaceID.String())
@@ -546,7 +586,9 @@ func (db *DB) CountConversations(ctx context.Context, workspaceID uuid.UUID) (in
 }
 
 // Ping implements store.Store.
-func (db *DB) Ping(ctx context.Context) error {
+func (db *DB) Ping(ctx context.Context) (err error) {
+	ctx, end := db.bound(ctx)
+	defer end(&err)
 	if err := db.Read.PingContext(ctx); err != nil {
 		return db.classify(fmt.Errorf("ping: %w", err))
 	}

@@ -38,6 +38,7 @@ func BenchmarkBulkDelete(b *testing.B, s store.Store, clients int) {
 		if err := s.ImportConversations(ctx, store.All(cs)); err != nil {
 			b.Fatal(err)
 		}
+		actor := keyActor(b, s, ws, "bench", "bulkDeleteConversations")
 		// A bulk names conversations from all over the workspace, as a customer's erasure
 		// does, not neighbours in the table.
 		rand.New(rand.NewPCG(1, 2)).Shuffle(len(cs), func(i, j int) { cs[i], cs[j] = cs[j], cs[i] })
@@ -58,7 +59,7 @@ func BenchmarkBulkDelete(b *testing.B, s store.Store, clients int) {
 						ids[i] = mine[k*size+i].ID
 					}
 					t0 := time.Now()
-					if err := s.BulkDeleteConversations(ctx, ws, ids, benchActor); err != nil {
+					if err := s.BulkDeleteConversations(ctx, ws, ids, actor); err != nil {
 						b.Error(err)
 						return
 					}
@@ -80,9 +81,6 @@ func BenchmarkBulkDelete(b *testing.B, s store.Store, clients int) {
 	b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
 }
 
-// benchActor is who the benchmarks' deletes are recorded as done by.
-var benchActor = store.Actor{KeyID: uuid.New(), KeyName: "bench", RequestID: "bench", Operation: "bulkDeleteConversations"}
-
 // realisticText is the text of a realistic conversation, quoted once: quoting it for each
 // conversation took half the CPU profile of a store benchmark, which should show the store.
 var realisticText = strconv.Quote(strings.Repeat("How do I reset my password? ", 70))
@@ -100,9 +98,9 @@ func realistic(ws uuid.UUID, at int64) store.Conversation {
 // 20,000 conversations each op seeds (-benchtime at most 20000x, or 400x for bulks).
 func BenchDeletes(b *testing.B, open func(b *testing.B) store.Store) {
 	ctx := context.Background()
-	actor := store.Actor{KeyID: uuid.New(), KeyName: "bench", RequestID: "bench", Operation: "deleteConversation"}
 	b.Run("op=delete", func(b *testing.B) {
 		s, ws, ids := benchStore(b, open(b), 20_000)
+		actor := keyActor(b, s, ws, "bench", "deleteConversation")
 		i := 0
 		for b.Loop() {
 			if i == len(ids) {
@@ -116,6 +114,7 @@ func BenchDeletes(b *testing.B, open func(b *testing.B) store.Store) {
 	})
 	b.Run("op=bulk50", func(b *testing.B) {
 		s, ws, ids := benchStore(b, open(b), 20_000)
+		actor := keyActor(b, s, ws, "bench", "bulkDeleteConversations")
 		i := 0
 		for b.Loop() {
 			if i+50 > len(ids) {

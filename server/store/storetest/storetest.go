@@ -25,6 +25,8 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		"DeleteIsIdempotentAndScoped":        testDelete,
 		"BulkDeleteAllOrNothing":             testBulkDelete,
 		"ConcurrentOverlappingBulks":         testConcurrentBulks,
+		"RevokedKeyDeletesNothing":           testRevokedKey,
+		"NoDeleteCommitsAfterItsRevocation":  testRevokeRace,
 		"GetLiveOnly":                        testGet,
 		"ListOrderWindowAndFilters":          testListFilters,
 		"ListCursorsBothWays":                testListCursors,
@@ -107,9 +109,22 @@ func isLive(t *testing.T, s store.Store, ws, id uuid.UUID) bool {
 	return err == nil
 }
 
-// keyActor is an API request's actor, as the server passes it.
-func keyActor(name, operation string) store.Actor {
-	return store.Actor{KeyID: uuid.New(), KeyName: name, RequestID: "req-" + uuid.NewString()[:8], Operation: operation}
+// keyActor is an API request's actor, as the server passes it, with a new valid key of ws.
+func keyActor(t testing.TB, s store.Store, ws uuid.UUID, name, operation string) store.Actor {
+	t.Helper()
+	k := mustKey(t, s, ws, name)
+	return store.Actor{KeyID: k.ID, KeyName: name, RequestID: "req-" + uuid.NewString()[:8], Operation: operation}
+}
+
+// mustKey adds a valid read+write key named name to ws.
+func mustKey(t testing.TB, s store.Store, ws uuid.UUID, name string) store.APIKey {
+	t.Helper()
+	id := uuid.New()
+	k := store.APIKey{ID: id, WorkspaceID: ws, Name: name, Scopes: []string{"read", "write"}, Hash: id[:], CreatedAt: base}
+	if err := s.CreateAPIKey(context.Background(), k); err != nil {
+		t.Fatalf("create key %s: %v", name, err)
+	}
+	return k
 }
 
 // records returns all of a workspace's deletion records, oldest first.
@@ -155,7 +170,7 @@ func testDelete(t *testing.T, s store.Store, _ *clock) {
 	ca, cb := conv(a, base, "api"), conv(b, base, "api")
 	mustImport(t, s, ca, cb)
 
-	actor := keyActor("ci", "deleteConversation")
+	actor := keyActor(t, s, a, "ci", "deleteConversation")
 	before := time.Now().UnixMilli()
 	for range 2 { // the second delete of the same id is a no-op, not an error
 		if err := s.DeleteConversation(ctx, a, ca.ID, actor); err != nil {
@@ -194,12 +209,12 @@ func testBulkDelete(t *testing.T, s store.Store, _ *clock) {
 	a, b := mustWorkspace(t, s), mustWorkspace(t, s)
 	c1, c2, c3, foreign := conv(a, base, "api"), conv(a, base+1, "api"), conv(a, base+2, "api"), conv(b, base, "api")
 	mustImport(t, s, c1, c2, c3, foreign)
-	if err := s.DeleteConversation(ctx, a, c3.ID, keyActor("one", "deleteConversation")); err != nil {
+	if err := s.DeleteConversation(ctx, a, c3.ID, keyActor(t, s, a, "one", "deleteConversation")); err != nil {
 		t.Fatal(err)
 	}
 	unknown := uuid.New()
 
-	actor := keyActor("bulk", "bulkDeleteConversations")
+	actor := keyActor(t, s, a, "bulk", "bulkDeleteConversations")
 	err := s.BulkDeleteConversations(ctx, a, []uuid.UUID{unknown, c1.ID, foreign.ID, c2.ID, c3.ID}, actor)
 	var na *store.NotAccessibleError
 	if !errors.As(err, &na) {
@@ -252,6 +267,7 @@ func testConcurrentBulks(t *testing.T, s store.Store, _ *clock) {
 	mustImport(t, s, cs...)
 
 	const workers = 8
+	racer := keyActor(t, s, ws, "race", "bulkDeleteConversations")
 	var (
 		mu      sync.Mutex
 		deleted = map[uuid.UUID]int{}
@@ -269,7 +285,7 @@ func testConcurrentBulks(t *testing.T, s store.Store, _ *clock) {
 				}
 				slices.SortFunc(batch, func(x, y uuid.UUID) int { return -compareUUID(x, y) })
 				batch = slices.Compact(batch)
-				err := s.BulkDeleteConversations(ctx, ws, batch, keyActor("race", "bulkDeleteConversations"))
+				err := s.BulkDeleteConversations(ctx, ws, batch, racer)
 				var na *store.NotAccessibleError
 				switch {
 				case err == nil:
@@ -303,6 +319,163 @@ func testConcurrentBulks(t *testing.T, s store.Store, _ *clock) {
 	if got, want := recordedIDs(records(t, s, ws), "bulkDeleteConversations"), slices.Collect(maps.Keys(deleted)); !sameSet(got, want) {
 		t.Errorf("recorded %d deletions, want the %d ids deleted, each once", len(got), len(want))
 	}
+}
+
+// testRevokedKey: a delete or bulk delete by a revoked or unknown key answers
+// ErrKeyRevoked, before any other answer, and changes and records nothing; an operator's
+// delete names no key and is not checked.
+func testRevokedKey(t *testing.T, s store.Store, _ *clock) {
+	ctx := context.Background()
+	ws := mustWorkspace(t, s)
+	c1, c2, c3 := conv(ws, base, "api"), conv(ws, base+1, "api"), conv(ws, base+2, "api")
+	mustImport(t, s, c1, c2, c3)
+	revoked := keyActor(t, s, ws, "revoked", "deleteConversation")
+	if err := s.RevokeAPIKey(ctx, revoked.KeyID, base); err != nil {
+		t.Fatal(err)
+	}
+	gone := store.Actor{KeyID: uuid.New(), KeyName: "gone", RequestID: "req-gone", Operation: "deleteConversation"}
+	for _, actor := range []store.Actor{revoked, gone} {
+		for name, err := range map[string]error{
+			"delete":                       s.DeleteConversation(ctx, ws, c1.ID, actor),
+			"delete of an unknown id":      s.DeleteConversation(ctx, ws, uuid.New(), actor),
+			"bulk delete":                  s.BulkDeleteConversations(ctx, ws, []uuid.UUID{c1.ID, c2.ID}, actor),
+			"bulk delete of an unknown id": s.BulkDeleteConversations(ctx, ws, []uuid.UUID{c1.ID, uuid.New()}, actor),
+		} {
+			if !errors.Is(err, store.ErrKeyRevoked) {
+				t.Errorf("%s by key %s: %v, want ErrKeyRevoked", name, actor.KeyName, err)
+			}
+		}
+	}
+	if !isLive(t, s, ws, c1.ID) || !isLive(t, s, ws, c2.ID) {
+		t.Error("a revoked key's delete deleted")
+	}
+	if rs := records(t, s, ws); len(rs) != 0 {
+		t.Errorf("a revoked key's deletes recorded %+v", rs)
+	}
+	if err := s.DeleteConversation(ctx, ws, c1.ID, store.Operator("test")); err != nil {
+		t.Errorf("an operator's delete: %v", err)
+	}
+	valid := keyActor(t, s, ws, "valid", "bulkDeleteConversations")
+	if err := s.BulkDeleteConversations(ctx, ws, []uuid.UUID{c2.ID, c3.ID}, valid); err != nil {
+		t.Errorf("a valid key's bulk delete: %v", err)
+	}
+	if isLive(t, s, ws, c1.ID) || isLive(t, s, ws, c2.ID) || isLive(t, s, ws, c3.ID) {
+		t.Error("an operator's or a valid key's delete left a conversation live")
+	}
+}
+
+// testRevokeRace revokes a key while deletes by it (singles and bulks) and by another key run:
+// once RevokeAPIKey has returned, no delete by the revoked key commits, and each delete is
+// whole: it answered nil and its records exist, or ErrKeyRevoked and its conversations are
+// live. The other key's deletes all succeed.
+func testRevokeRace(t *testing.T, s store.Store, _ *clock) {
+	ctx := context.Background()
+	ws := mustWorkspace(t, s)
+	// Workers 0 and 1 use the other key. The others have enough to delete that the revocation
+	// comes while they still run.
+	const workers, per, bulk = 6, 150, 5
+	cs := make([]store.Conversation, workers*per)
+	for i := range cs {
+		cs[i] = conv(ws, base+int64(i), "api")
+	}
+	mustImport(t, s, cs...)
+	victim := keyActor(t, s, ws, "victim", "bulkDeleteConversations")
+	other := keyActor(t, s, ws, "other", "bulkDeleteConversations")
+
+	type outcome struct {
+		ids []uuid.UUID
+		err error
+	}
+	var (
+		mu        sync.Mutex
+		outcomes  []outcome
+		wg        sync.WaitGroup
+		firstDone = make(chan struct{})
+		once      sync.Once
+	)
+	for w := range workers {
+		actor := victim
+		if w < 2 {
+			actor = other
+		}
+		mine := cs[w*per : (w+1)*per]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < len(mine); {
+				n := 1 + (i/2)%bulk // singles and bulks, in turn
+				ids := make([]uuid.UUID, 0, n)
+				for _, c := range mine[i:min(i+n, len(mine))] {
+					ids = append(ids, c.ID)
+				}
+				i += len(ids)
+				var err error
+				if len(ids) == 1 {
+					err = s.DeleteConversation(ctx, ws, ids[0], actor)
+				} else {
+					err = s.BulkDeleteConversations(ctx, ws, ids, actor)
+				}
+				mu.Lock()
+				outcomes = append(outcomes, outcome{ids, err})
+				mu.Unlock()
+				if err == nil && actor == victim {
+					once.Do(func() { close(firstDone) })
+				}
+				if err != nil {
+					if actor == victim && errors.Is(err, store.ErrKeyRevoked) {
+						return
+					}
+					t.Errorf("delete by %s: %v", actor.KeyName, err)
+					return
+				}
+			}
+		}()
+	}
+	select {
+	case <-firstDone:
+	case <-waitAll(&wg):
+		t.Fatal("no delete by the key to revoke succeeded")
+	}
+	if err := s.RevokeAPIKey(ctx, victim.KeyID, base); err != nil {
+		t.Fatal(err)
+	}
+	byVictim := store.AuditQuery{WorkspaceID: ws, Since: math.MinInt64, Until: math.MaxInt64, KeyID: &victim.KeyID}
+	atRevocation := len(query(t, s, byVictim))
+	wg.Wait()
+	if after := len(query(t, s, byVictim)); after != atRevocation {
+		t.Errorf("%d deletions by the key were recorded after its revocation returned", after-atRevocation)
+	}
+	recorded := map[uuid.UUID]bool{}
+	for _, r := range records(t, s, ws) {
+		recorded[r.ConversationID] = true
+	}
+	refused := 0
+	for _, o := range outcomes {
+		for _, id := range o.ids {
+			switch {
+			case o.err == nil && (isLive(t, s, ws, id) || !recorded[id]):
+				t.Errorf("%s: its delete succeeded, but it is live or not recorded", id)
+			case o.err != nil && (!isLive(t, s, ws, id) || recorded[id]):
+				t.Errorf("%s: its delete failed (%v), but it is deleted or recorded", id, o.err)
+			}
+		}
+		if o.err != nil {
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Error("no delete was refused: the revocation came after the last delete, and the test exercised nothing")
+	}
+}
+
+// waitAll returns a channel closed once wg is done.
+func waitAll(wg *sync.WaitGroup) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	return done
 }
 
 func compareUUID(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) }
@@ -450,7 +623,7 @@ func testListCursorDeleted(t *testing.T, s store.Store, _ *clock) {
 	c1, c2, c3 := conv(ws, base+3, "api"), conv(ws, base+2, "api"), conv(ws, base+1, "api")
 	foreign := conv(other, base+2, "api")
 	mustImport(t, s, c1, c2, c3, foreign)
-	if err := s.DeleteConversation(ctx, ws, c2.ID, keyActor("ci", "deleteConversation")); err != nil {
+	if err := s.DeleteConversation(ctx, ws, c2.ID, keyActor(t, s, ws, "ci", "deleteConversation")); err != nil {
 		t.Fatal(err)
 	}
 	q := store.ListQuery{WorkspaceID: ws, Since: base, Until: base + 10, Limit: 5, Cursor: &c2.ID}
@@ -487,7 +660,7 @@ func testImport(t *testing.T, s store.Store, _ *clock) {
 	twin := existing
 	twin.WorkspaceID = other
 	mustImport(t, s, twin)
-	if err := s.DeleteConversation(ctx, other, twin.ID, keyActor("twin", "deleteConversation")); err != nil {
+	if err := s.DeleteConversation(ctx, other, twin.ID, keyActor(t, s, other, "twin", "deleteConversation")); err != nil {
 		t.Fatal(err)
 	}
 	if !isLive(t, s, ws, existing.ID) || isLive(t, s, other, twin.ID) {
@@ -504,7 +677,7 @@ func testRestorePurge(t *testing.T, s store.Store, _ *clock) {
 	if err := s.RestoreConversation(ctx, ws, c.ID, operator); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("restore of a live conversation: %v, want ErrNotFound", err)
 	}
-	if err := s.BulkDeleteConversations(ctx, ws, []uuid.UUID{c.ID, gone.ID}, keyActor("ci", "bulkDeleteConversations")); err != nil {
+	if err := s.BulkDeleteConversations(ctx, ws, []uuid.UUID{c.ID, gone.ID}, keyActor(t, s, ws, "ci", "bulkDeleteConversations")); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.RestoreConversation(ctx, other, c.ID, operator); !errors.Is(err, store.ErrNotFound) {
@@ -549,18 +722,18 @@ func testPurge(t *testing.T, s store.Store, clk *clock) {
 	}
 	t0 := base + 1_000_000
 	clk.set(t0)
-	if err := s.BulkDeleteConversations(ctx, ws, earlyIDs[:4], keyActor("ci", "bulkDeleteConversations")); err != nil {
+	if err := s.BulkDeleteConversations(ctx, ws, earlyIDs[:4], keyActor(t, s, ws, "ci", "bulkDeleteConversations")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteConversation(ctx, other, foreign.ID, keyActor("ci", "deleteConversation")); err != nil {
+	if err := s.DeleteConversation(ctx, other, foreign.ID, keyActor(t, s, other, "ci", "deleteConversation")); err != nil {
 		t.Fatal(err)
 	}
 	clk.set(t0 + 5)
-	if err := s.DeleteConversation(ctx, ws, earlyIDs[4], keyActor("ci", "deleteConversation")); err != nil {
+	if err := s.DeleteConversation(ctx, ws, earlyIDs[4], keyActor(t, s, ws, "ci", "deleteConversation")); err != nil {
 		t.Fatal(err)
 	}
 	clk.set(t0 + 10)
-	if err := s.DeleteConversation(ctx, ws, late.ID, keyActor("ci", "deleteConversation")); err != nil {
+	if err := s.DeleteConversation(ctx, ws, late.ID, keyActor(t, s, ws, "ci", "deleteConversation")); err != nil {
 		t.Fatal(err)
 	}
 	if at, ok, err := s.OldestDeleted(ctx); err != nil || !ok || at != t0 {
@@ -616,7 +789,7 @@ func testRestoreAfterPurge(t *testing.T, s store.Store, clk *clock) {
 	c := conv(ws, base, "api")
 	mustImport(t, s, c)
 	clk.set(base + 1000)
-	if err := s.DeleteConversation(ctx, ws, c.ID, keyActor("ci", "deleteConversation")); err != nil {
+	if err := s.DeleteConversation(ctx, ws, c.ID, keyActor(t, s, ws, "ci", "deleteConversation")); err != nil {
 		t.Fatal(err)
 	}
 	clk.set(base + 2000)
@@ -654,7 +827,7 @@ func testAuditQuery(t *testing.T, s store.Store, clk *clock) {
 	}
 	mustImport(t, s, cs...)
 	mustImport(t, s, conv(other, base, "api"))
-	keys := []store.Actor{keyActor("first", "bulkDeleteConversations"), keyActor("second", "bulkDeleteConversations")}
+	keys := []store.Actor{keyActor(t, s, ws, "first", "bulkDeleteConversations"), keyActor(t, s, ws, "second", "bulkDeleteConversations")}
 	t0 := base + 5000
 	var order []uuid.UUID
 	for i := range bulks {
@@ -721,11 +894,11 @@ func testAuditRetention(t *testing.T, s store.Store, clk *clock) {
 	old, recent := conv(ws, base, "api"), conv(ws, base, "api")
 	mustImport(t, s, old, recent)
 	clk.set(base + 1000)
-	if err := s.DeleteConversation(ctx, ws, old.ID, keyActor("ci", "deleteConversation")); err != nil {
+	if err := s.DeleteConversation(ctx, ws, old.ID, keyActor(t, s, ws, "ci", "deleteConversation")); err != nil {
 		t.Fatal(err)
 	}
 	clk.set(base + 2000)
-	if err := s.DeleteConversation(ctx, ws, recent.ID, keyActor("ci", "deleteConversation")); err != nil {
+	if err := s.DeleteConversation(ctx, ws, recent.ID, keyActor(t, s, ws, "ci", "deleteConversation")); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := s.PruneAuditRecords(ctx, base+1000, 1); err != nil || n != 0 {
