@@ -50,12 +50,16 @@ func WellFormed(key string) bool {
 		return false
 	}
 	for i := 0; i < len(secret); i++ {
-		c := secret[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+		if !urlSafe(secret[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// urlSafe reports whether c is of the URL-safe base64 alphabet.
+func urlSafe(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
 }
 
 // FromAuthorization extracts the key from an Authorization header value

@@ -215,3 +215,28 @@ func TestCheckRoutes(t *testing.T) {
 		t.Errorf("all routes: %v", err)
 	}
 }
+
+// TestOperations: the engine prepares every operation of the spec, with what an application
+// reads of it: its method and path, its documented statuses, its body limit (x-max-body-bytes
+// or the default) and its security.
+func TestOperations(t *testing.T) {
+	engine, err := contract.New(loadLibrarySpec(t), contract.Options{Hooks: contract.Hooks{RenderError: renderProblem, Authorizer: authorizer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, op := range engine.Operations() {
+		got = append(got, fmt.Sprintf("%s %s %s %v %d %d", op.ID(), op.Method(), op.Path(), op.Statuses(), op.BodyLimit(), len(op.Security())))
+	}
+	want := []string{
+		"addBook POST /shelves/{shelfId}/books [200 201 400 401 403 404 413 415 431 500] 1024 1",
+		"listBooks GET /shelves/{shelfId}/books [200 400 401 403 404 431 500] 1048576 1",
+		"listShelves GET /shelves [200 401 403 431 500] 1048576 1",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("operations:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if engine.Operation("addBook") != engine.Operations()[0] || engine.Operation("nope") != nil {
+		t.Error("Operation does not find operations by operationId")
+	}
+}
