@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/fini-oss/conversations/gen/api"
+	"github.com/fini-oss/conversations/internal/version"
 	"github.com/fini-oss/conversations/openapi"
 	"github.com/fini-oss/conversations/server"
 )
@@ -302,7 +304,7 @@ func TestServiceRoutes(t *testing.T) {
 	e := newTestServer(t)
 	e.do("GET", "/nope", "", "").expect(t, 404, errBody(404, "No such route"))
 	e.do("PUT", listPath, e.A.Key, "").expect(t, 405, errBody(405, "Method not allowed on this route"))
-	e.do("GET", "/healthz", "", "").expect(t, 200, `{"status":"ok"}`)
+	e.do("GET", "/healthz", "", "").expect(t, 200, healthy())
 	e.do("GET", "/readyz", "", "").expect(t, 200, `{"status":"ready"}`)
 	if r := e.do("GET", "/openapi.yaml", "", ""); r.status != 200 || !strings.HasPrefix(r.body, "openapi: 3.0.3") {
 		t.Errorf("/openapi.yaml: %d %.40q", r.status, r.body)
@@ -319,7 +321,9 @@ func TestServiceRoutes(t *testing.T) {
 	}
 
 	r := e.do("GET", "/metrics", "", "")
+	build := version.Get()
 	for _, want := range []string{`fini_http_requests_total{operation="listConversations",status="401"}`,
+		fmt.Sprintf(`fini_build_info{commit=%q,go_version=%q,spec_version="%s",version=%q} 1`, build.Commit, build.GoVersion, api.SpecVersion, build.Version),
 		`fini_validation_failures_total{kind="request"}`, "fini_http_request_duration_seconds"} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("/metrics lacks %s", want)

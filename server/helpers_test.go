@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fini-oss/conversations/internal/version"
 	"github.com/fini-oss/conversations/openapi"
 	"github.com/fini-oss/conversations/server"
 	"github.com/fini-oss/conversations/server/apikey"
@@ -223,4 +224,10 @@ func (e *env) allOperations() []response {
 		out = append(out, e.do(s.Method, s.Path, e.A.Key, s.Body))
 	}
 	return out
+}
+
+// healthy is the body of /healthz: alive, and the build that serves.
+func healthy() string {
+	b, _ := json.Marshal(map[string]any{"status": "ok", "version": version.Get()})
+	return string(b)
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -10,17 +11,35 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/fini-oss/conversations/internal/version"
 	"github.com/fini-oss/conversations/server/store"
 )
 
 // opsPaths are the routes of the operational endpoints, outside the API and its validation.
 var opsPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 
-// registerOps adds /healthz (the process is alive), /readyz (the database answers) and
-// /metrics (Prometheus) to e.
-func registerOps(e *echo.Echo, s store.Pinger, reg *prometheus.Registry, log *slog.Logger) {
+// health is the body of /healthz: the process is alive, and which build serves.
+type health struct {
+	Status  string       `json:"status"`
+	Version version.Info `json:"version"`
+}
+
+// registerOps adds /healthz (the process is alive, and its version), /readyz (the database
+// answers) and /metrics (Prometheus, with fini_build_info) to e.
+func registerOps(e *echo.Echo, s store.Pinger, reg *prometheus.Registry, log *slog.Logger) error {
+	build := version.Get()
+	info := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "fini_build_info",
+		Help: "The build that serves: always 1, its version, commit, API contract version and Go version as labels.",
+		ConstLabels: prometheus.Labels{"version": build.Version, "commit": build.Commit,
+			"spec_version": build.SpecVersion, "go_version": build.GoVersion},
+	})
+	info.Set(1)
+	if err := reg.Register(info); err != nil {
+		return fmt.Errorf("server: build info metric: %w", err)
+	}
 	e.GET("/healthz", func(c echo.Context) error {
-		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+		return c.JSON(http.StatusOK, health{Status: "ok", Version: build})
 	})
 	e.GET("/readyz", func(c echo.Context) error {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), time.Second)
@@ -32,4 +51,5 @@ func registerOps(e *echo.Echo, s store.Pinger, reg *prometheus.Registry, log *sl
 		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 	})
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	return nil
 }

@@ -169,7 +169,9 @@ func (p *parts) build(perOperation map[string][]echo.MiddlewareFunc) (*Server, e
 	if p.tracing != nil {
 		srv.apiHandler = decoded{p.tracing.Handler(srv.api)}
 	}
-	registerOps(srv.ops, p.cfg.Store, p.cfg.Registry, p.cfg.Logger)
+	if err := registerOps(srv.ops, p.cfg.Store, p.cfg.Registry, p.cfg.Logger); err != nil {
+		return nil, err
+	}
 	for _, r := range srv.ops.Routes() {
 		if !opsPaths[r.Path] {
 			return nil, fmt.Errorf("server: operational route %s is not in opsPaths", r.Path)
