@@ -11,10 +11,10 @@ OASDIFF       := go run github.com/oasdiff/oasdiff@v1.37.0
 DEADCODE      := go run golang.org/x/tools/cmd/deadcode@v0.42.0
 NPX           := NO_UPDATE_NOTIFIER=1 REDOCLY_TELEMETRY=off npx --no-install
 
-# The container image (make image): its repository, and the version its tag and labels carry,
-# git describe's for now. The release work's cmd/internal/version takes the same VERSION.
-IMAGE   ?= localhost/fini-conversations
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+# The container image's repository. make image, image-test and release stamp VERSION when it
+# is given (VERSION=v1.3.0); otherwise each derives it the one way scripts/release does: the
+# tag vX.Y.Z at HEAD, else Go's pseudo-version of HEAD.
+IMAGE ?= localhost/fini-conversations
 
 # The PostgreSQL the tests use when set (CI sets it); without it those tests skip, saying so.
 FINI_TEST_POSTGRES ?=
@@ -38,21 +38,18 @@ build: ## Build the binaries into bin/: fini-server (server and admin), fini (CL
 
 .PHONY: image
 image: ## Build the container image IMAGE:VERSION and IMAGE:latest (podman or buildah; podman installed with apt-get if neither)
-	IMAGE=$(IMAGE) VERSION=$(VERSION) scripts/image.sh
+	IMAGE=$(IMAGE) $(if $(VERSION),VERSION=$(VERSION)) scripts/image.sh
 
 .PHONY: image-test
 image-test: ## Build a test image and check it: its config and labels, its files, its fini-server serving SQLite on 127.0.0.1 (no container is started)
-	FINI_IMAGE_TEST=1 VERSION=$(VERSION) go test -count=1 -v -timeout 15m -run '^TestImage$$' ./cmd/fini-server/
+	FINI_IMAGE_TEST=1 $(if $(VERSION),VERSION=$(VERSION)) go test -count=1 -v -timeout 15m -run '^TestImage$$' ./cmd/fini-server/
 
-# make release stamps VERSION only when it is given (make release VERSION=v1.3.0); otherwise
-# the tag vX.Y.Z at HEAD, else Go's pseudo-version of HEAD (git describe's default above is not
-# a semantic version).
 RELEASE_TARGETS ?= linux/amd64,linux/arm64,darwin/amd64,darwin/arm64,windows/amd64,windows/arm64
 
 .PHONY: release
 release: ## Cross-build the three binaries into reproducible archives in dist/, with SBOMs and SHA256SUMS
 	rm -rf dist
-	go run ./scripts/release -out dist -targets '$(RELEASE_TARGETS)' $(if $(filter command line environment,$(origin VERSION)),-version '$(VERSION)')
+	go run ./scripts/release -out dist -targets '$(RELEASE_TARGETS)' $(if $(VERSION),-version '$(VERSION)')
 	ls -l dist
 
 .PHONY: check-release

@@ -6,7 +6,8 @@
 #
 # Environment (make image sets the first two):
 #   IMAGE      repository, default localhost/fini-conversations; tagged :VERSION and :latest
-#   VERSION    the version label and tag, default `git describe --tags --always --dirty`
+#   VERSION    the version stamped, labelled and tagged (a semantic version such as v1.3.0);
+#              default the tag vX.Y.Z at HEAD, else Go's pseudo-version of HEAD
 #   CONTEXT    the build context directory, default bin/image
 # The labels' revision and creation time are HEAD's commit and its commit time, which is
 # also the image's creation time and every file's time (--timestamp). --layers=false keeps no
@@ -15,7 +16,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 IMAGE=${IMAGE:-localhost/fini-conversations}
-VERSION=${VERSION:-$(git describe --tags --always --dirty)}
+# The binaries are stamped as make release stamps them (one definition of the version: the
+# tag vX.Y.Z at HEAD, else Go's pseudo-version of HEAD, +dirty for uncommitted changes).
+LDFLAGS=$(go run ./scripts/release -print-ldflags ${VERSION:+-version "$VERSION"})
+VERSION=$(sed -n 's|.*/internal/version.version=\([^ ]*\).*|\1|p' <<<"$LDFLAGS")
+TAG=${VERSION//+/-} # a tag may not hold "+"
 CONTEXT=${CONTEXT:-bin/image}
 SOURCE=https://github.com/fini-oss/conversations
 REVISION=$(git rev-parse HEAD)
@@ -47,9 +52,8 @@ rm -rf "$CONTEXT"
 root=$CONTEXT/rootfs
 mkdir -p "$root/usr/local/bin" "$root/etc/ssl/certs" "$root/tmp" "$CONTEXT/datafs/data"
 # Static (no cgo: the SQLite driver is pure Go), no build paths, no build id: the same commit
-# builds the same binaries. The version of cmd/internal/version plugs in here, as
-# -X github.com/fini-oss/conversations/cmd/internal/version.Version=$VERSION in -ldflags.
-CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags='-s -w -buildid=' -o "$root/usr/local/bin/" ./cmd/fini-server ./cmd/fini
+# builds the same binaries, stamped with the version (fini-server --version, /healthz).
+CGO_ENABLED=0 GOOS=linux go build -trimpath -buildvcs=false -ldflags="$LDFLAGS" -o "$root/usr/local/bin/" ./cmd/fini-server ./cmd/fini
 cp "$ca" "$root/etc/ssl/certs/ca-certificates.crt"
 printf 'root:x:0:0:root:/root:/sbin/nologin\nfini:x:%s:%s:fini-server:/data:/sbin/nologin\n' "$UID_GID" "$UID_GID" >"$root/etc/passwd"
 printf 'root:x:0:\nfini:x:%s:\n' "$UID_GID" >"$root/etc/group"
@@ -61,5 +65,5 @@ chmod 0700 "$CONTEXT/datafs/data"
 "$builder" build --quiet --format docker --layers=false --identity-label=false --timestamp "$EPOCH" --file Containerfile \
 	--build-arg VERSION="$VERSION" --build-arg REVISION="$REVISION" \
 	--build-arg CREATED="$CREATED" --build-arg SOURCE="$SOURCE" \
-	--tag "$IMAGE:$VERSION" --tag "$IMAGE:latest" "$CONTEXT" >/dev/null
-echo "built $IMAGE:$VERSION (and :latest) with $(basename "$builder"), revision $REVISION, created $CREATED"
+	--tag "$IMAGE:$TAG" --tag "$IMAGE:latest" "$CONTEXT" >/dev/null
+echo "built $IMAGE:$TAG (and :latest), version $VERSION, with $(basename "$builder"), revision $REVISION, created $CREATED"

@@ -79,13 +79,13 @@ func TestImage(t *testing.T) {
 	}
 	version := os.Getenv("VERSION")
 	if version == "" {
-		version = git(t, "describe", "--tags", "--always", "--dirty")
+		version = "v0.0.0-imagetest"
 	}
 	img := buildImage(t, tool, version)
 
 	t.Run("config", func(t *testing.T) { checkImageConfig(t, img.config, version) })
 	t.Run("files", func(t *testing.T) { checkImageFiles(t, img) })
-	t.Run("runs", func(t *testing.T) { checkImageRuns(t, img) })
+	t.Run("runs", func(t *testing.T) { checkImageRuns(t, img, version) })
 }
 
 // buildImage runs scripts/image.sh, exports the image as a Docker archive and extracts it.
@@ -341,10 +341,18 @@ func checkStatic(t *testing.T, file string) {
 // image's environment, over a temporary SQLite database on 127.0.0.1: a real request to the
 // API, the image's fini against it, and the image's HEALTHCHECK command while it serves and
 // after it stops.
-func checkImageRuns(t *testing.T, img image) {
+func checkImageRuns(t *testing.T, img image, version string) {
 	cfg := img.config.Config
 	if len(cfg.Entrypoint) != 1 || cfg.Healthcheck == nil || len(cfg.Healthcheck.Test) < 2 || cfg.Healthcheck.Test[0] != "CMD" {
 		t.Fatalf("no entrypoint or HEALTHCHECK command to run: %+v", cfg)
+	}
+	inImage := func(p string) string { return filepath.Join(img.root, filepath.FromSlash(p)) }
+	// The binaries are stamped with the image's version, as make release stamps its own.
+	for _, bin := range []string{cfg.Entrypoint[0], "/usr/local/bin/fini"} {
+		out, err := exec.Command(inImage(bin), "--version").CombinedOutput()
+		if want := filepath.Base(bin) + " " + version + "\n"; err != nil || !strings.HasPrefix(string(out), want) {
+			t.Errorf("%s --version: %v\n%s\nwant it to start %q", bin, err, out, want)
+		}
 	}
 	dir := t.TempDir()
 	db := filepath.Join(dir, "fini.db")
@@ -364,7 +372,6 @@ func checkImageRuns(t *testing.T, img image) {
 		}
 		return e
 	}
-	inImage := func(p string) string { return filepath.Join(img.root, filepath.FromSlash(p)) }
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 

@@ -55,7 +55,17 @@ func main() {
 	out := flag.String("out", "dist", "directory to write the archives, SBOMs and SHA256SUMS into")
 	version := flag.String("version", "", "version to stamp; default the tag vX.Y.Z at HEAD, or a Go pseudo-version of HEAD")
 	targets := flag.String("targets", defaultTargets, "comma-separated GOOS/GOARCH list")
+	printLDFlags := flag.Bool("print-ldflags", false, "print the -ldflags that stamp this tree's version, and build nothing")
 	flag.Parse()
+	if *printLDFlags {
+		st, err := readStamp(context.Background(), ".", *version)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "release:", err)
+			os.Exit(1)
+		}
+		fmt.Println(st.ldflags())
+		return
+	}
 	if err := run(context.Background(), ".", *out, *version, strings.Split(*targets, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "release:", err)
 		os.Exit(1)
