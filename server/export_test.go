@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/labstack/echo/v4"
 
+	"github.com/fini-oss/conversations/gen/apiserver"
 	"github.com/fini-oss/conversations/server/apierror"
 )
 
@@ -33,5 +34,8 @@ func NewUnvalidated(cfg Config) (*Server, error) {
 			}
 		}}
 	}
-	return p.build(perOperation)
+	return p.build(func(api *echo.Echo, strict apiserver.ServerInterface) error {
+		apiserver.RegisterHandlersWithOptions(api, strict, apiserver.RegisterHandlersOptions{OperationMiddlewares: perOperation})
+		return nil
+	})
 }

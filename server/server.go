@@ -91,7 +91,10 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.build(p.engine.OperationMiddlewares())
+	return p.build(func(api *echo.Echo, strict apiserver.ServerInterface) error {
+		apiserver.RegisterHandlers(p.engine.Router(api), strict)
+		return p.engine.CheckRoutes()
+	})
 }
 
 func assemble(cfg Config) (*parts, error) {
@@ -153,12 +156,10 @@ func assemble(cfg Config) (*parts, error) {
 	return p, nil
 }
 
-// build wires the routes, each operation with its middleware from perOperation.
-func (p *parts) build(perOperation map[string][]echo.MiddlewareFunc) (*Server, error) {
+// build wires the routes: register puts the generated server's on api.
+func (p *parts) build(register func(api *echo.Echo, strict apiserver.ServerInterface) error) (*Server, error) {
 	srv := &Server{access: p.access, api: p.newEcho(), ops: p.newEcho()}
-	apiserver.RegisterHandlersWithOptions(srv.api, apiserver.NewStrictHandler(p.handlers, nil),
-		apiserver.RegisterHandlersOptions{OperationMiddlewares: perOperation})
-	if err := p.engine.CheckRoutes(srv.api.Routes()); err != nil {
+	if err := register(srv.api, apiserver.NewStrictHandler(p.handlers, nil)); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	srv.api.GET("/openapi.yaml", func(c echo.Context) error {

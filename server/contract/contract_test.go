@@ -51,6 +51,8 @@ func TestRequestsTheSpecRefuses(t *testing.T) {
 		{"another media type", "POST", books, librarian, book, header("Content-Type", "text/plain"), 415, "Content-Type must be application/json"},
 		{"a content coding", "POST", books, librarian, book, header("Content-Encoding", "gzip"), 415, `Content-Encoding "gzip" is not supported; send the body uncompressed`},
 		{"headers over the limit", "GET", books, "reader", "", header("X-Padding", strings.Repeat("a", 5000)), 431, "Request headers are larger than 4096 bytes"},
+		{"a query value not UTF-8", "GET", books + "?tag=%ff", "reader", "", nil, 400, "Invalid query string: not valid UTF-8"},
+		{"a charset but UTF-8", "POST", books, librarian, book, header("Content-Type", "application/json; charset=iso-8859-1"), 415, "Content-Type's charset must be utf-8: JSON is UTF-8"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,6 +92,13 @@ func TestResponsesThatBreakTheSpec(t *testing.T) {
 		{breakHeader, "POST", books, `{"isbn":"9780000000003","title":"Ulysses"}`, `response header "Location" doesn't match schema: string doesn't match the regular expression "^/shelves/[0-9a-f-]{36}/books/[0-9]{13}$"`, 201},
 		{breakStatus, "POST", books, `{"isbn":"9780000000004","title":"Beloved"}`, `status is not supported`, 418},
 		{breakContentType, "POST", books, `{"isbn":"9780000000005","title":"Middlemarch"}`, `response header Content-Type has unexpected value: "text/plain"`, 200},
+		{breakTrailing, "POST", books, `{"isbn":"9780000000006","title":"Emma"}`, "response body is not one JSON value (or has something after it)", 201},
+		{breakTwice, "POST", books, `{"isbn":"9780000000007","title":"Emma"}`, "response body names a member twice in one object", 201},
+		{breakUTF8, "POST", books, `{"isbn":"9780000000008","title":"Emma"}`, "response body: not valid UTF-8", 201},
+		{breakTags, "POST", books, `{"isbn":"9780000000009","title":"Emma"}`, "response body doesn't match schema #/components/schemas/Book: tags: holds an item twice", 201},
+		{breakMember, "POST", books, `{"isbn":"9780000000010","title":"Emma"}`, "response body doesn't match schema #/components/schemas/Book: has a property the schema does not allow", 201},
+		{breakTwoHeaders, "POST", books, `{"isbn":"9780000000011","title":"Emma"}`, `response header "Location" given 2 times`, 201},
+		{breakHeaders, "POST", books, `{"isbn":"9780000000012","title":"Emma"}`, `response header "Location" doesn't match schema: string doesn't match the regular expression "^/shelves/[0-9a-f-]{36}/books/[0-9]{13}$"`, 201},
 	}
 	for _, mode := range []contract.Mode{contract.Enforce, contract.Report, contract.Off} {
 		for _, tt := range tests {
@@ -114,6 +123,15 @@ func TestResponsesThatBreakTheSpec(t *testing.T) {
 					if got.status != 500 || got.body != problemBody(500, "internal error") || got.header.Get("Cache-Control") != "no-store" {
 						t.Errorf("enforce sent %d %v %s", got.status, got.header, got.body)
 					}
+					// Nothing of the answer replaced reaches the client, its headers included.
+					for _, name := range []string{"Location", "Set-Cookie", "Content-Encoding"} {
+						if v := got.header.Get(name); v != "" {
+							t.Errorf("the 500 carries the replaced answer's %s: %s", name, v)
+						}
+					}
+					if ct := got.header.Get("Content-Type"); ct != "application/json" {
+						t.Errorf("the 500's Content-Type is %q", ct)
+					}
 				case contract.Report:
 					if got.status != tt.status {
 						t.Errorf("report sent %d %s, want the handler's %d", got.status, got.body, tt.status)
@@ -133,6 +151,36 @@ func TestResponsesThatBreakTheSpec(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestHandlerErrorAfterItsAnswer: a handler that answers and then fails has its answer
+// dropped, unsent, and the client gets the error alone, never the two run together.
+func TestHandlerErrorAfterItsAnswer(t *testing.T) {
+	for _, mode := range []contract.Mode{contract.Enforce, contract.Report} {
+		t.Run(string(mode), func(t *testing.T) {
+			s := newLibraryServer(t, mode)
+			s.app.breaks = breakThenFail
+			got := s.call(t, "POST", books, "librarian", `{"isbn":"9780000000013","title":"Emma"}`, nil)
+			if got.status != 500 || got.body != problemBody(500, "internal error") || got.header.Get("Location") != "" {
+				t.Errorf("sent %d %v %s", got.status, got.header, got.body)
+			}
+		})
+	}
+}
+
+// TestPathParametersAreCheckedDecoded: a path parameter is checked as the handler gets it,
+// percent-decoded.
+func TestPathParametersAreCheckedDecoded(t *testing.T) {
+	s := newLibraryServer(t, contract.Enforce)
+	for path, status := range map[string]int{
+		"/shelves/0b8626b0%2D4cc8-4a3d-8fc2-f18ad1a4a1a8/books":   200,
+		"/shelves/%30b8626b0-4cc8-4a3d-8fc2-f18ad1a4a1a8/books":   200,
+		"/shelves/0b8626b0-4cc8-4a3d-8fc2-f18ad1a4a1a8%2Fx/books": 400,
+	} {
+		if got := s.call(t, "GET", path, "reader", "", nil); got.status != status {
+			t.Errorf("%s: %d %s, want %d", path, got.status, got.body, status)
 		}
 	}
 }
@@ -188,31 +236,92 @@ func TestNewRefusesWhatCannotWork(t *testing.T) {
 		{"an authorizer that cannot bind", contract.Options{Hooks: contract.Hooks{RenderError: render,
 			Authorizer: func(*contract.Operation) (contract.AuthorizeFunc, error) { return nil, fmt.Errorf("no roles") }}}, ": no roles"},
 		{"an unknown mode", contract.Options{Mode: "strict", Hooks: contract.Hooks{RenderError: render, Authorizer: authorizer}}, `mode "strict": want enforce, report or off`},
+		{"an authorizer that returns no check", contract.Options{Hooks: contract.Hooks{RenderError: render,
+			Authorizer: func(*contract.Operation) (contract.AuthorizeFunc, error) { return nil, nil }}}, "Hooks.Authorizer returned no check for it"},
+		{"a format without its check", contract.Options{Formats: map[string]func(string) error{"uuid": nil},
+			Hooks: contract.Hooks{RenderError: render, Authorizer: authorizer}}, `Formats["uuid"] is nil`},
+		{"a negative limit", contract.Options{MaxBodyBytes: -1, Hooks: contract.Hooks{RenderError: render, Authorizer: authorizer}}, "may not be negative"},
+		{"a header limit the spec does not document", contract.Options{MaxHeaderBytes: 100,
+			Hooks: contract.Hooks{RenderError: render, Authorizer: authorizer}}, ""},
 	}
 	for _, tt := range tests {
+		if tt.want == "" {
+			continue
+		}
 		if _, err := contract.New(doc, tt.opts); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: New = %v, want an error containing %q", tt.name, err, tt.want)
 		}
 	}
+	// Each operation must document what the engine may answer it: a 400 (every one), a 413
+	// and 415 (one that takes a body), a 431 (with a header limit).
+	for status, want := range map[string]string{
+		"400": "contract: listShelves documents no [400], which the engine answers",
+		"415": "contract: addBook documents no [415], which the engine answers",
+		"431": "documents no [431], which the engine answers",
+	} {
+		doc := loadLibrarySpec(t)
+		for _, item := range doc.Paths.Map() {
+			for _, op := range item.Operations() {
+				if status != "400" || op.OperationID == "listShelves" {
+					op.Responses.Delete(status)
+				}
+			}
+		}
+		_, err := contract.New(doc, contract.Options{MaxHeaderBytes: 4096, Hooks: contract.Hooks{RenderError: render, Authorizer: authorizer}})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("without %s: New = %v, want %q...", status, err, want)
+		}
+	}
 }
 
-// TestCheckRoutes: a server generated from another version of the spec, which lacks an
-// operation, fails at start-up.
+// TestCheckRoutes: every operation must be registered through the engine's Router, once,
+// and nothing else: handlers registered around it, or generated from another version of
+// the spec, fail at start-up.
 func TestCheckRoutes(t *testing.T) {
-	engine, err := contract.New(loadLibrarySpec(t), contract.Options{Hooks: contract.Hooks{RenderError: renderProblem, Authorizer: authorizer}})
-	if err != nil {
-		t.Fatal(err)
+	newEngine := func() *contract.Engine {
+		engine, err := contract.New(loadLibrarySpec(t), contract.Options{Hooks: contract.Hooks{RenderError: renderProblem, Authorizer: authorizer}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return engine
 	}
-	e := echo.New()
-	e.GET("/shelves", func(echo.Context) error { return nil })
-	err = engine.CheckRoutes(e.Routes())
-	want := "contract: no route serves addBook (POST /shelves/{shelfId}/books), listBooks (GET /shelves/{shelfId}/books): regenerate the server from the spec"
-	if err == nil || err.Error() != want {
-		t.Errorf("CheckRoutes = %v\nwant %s", err, want)
+	noop := func(echo.Context) error { return nil }
+	tests := []struct {
+		name     string
+		register func(e *echo.Echo, r *contract.Router)
+		want     string
+	}{
+		{"through the router", func(e *echo.Echo, r *contract.Router) { RegisterHandlers(r, NewStrictHandler(&library{}, nil)) }, ""},
+		{"under a prefix", func(e *echo.Echo, r *contract.Router) {}, ""},
+		{"around the engine", func(e *echo.Echo, r *contract.Router) { RegisterHandlers(e, NewStrictHandler(&library{}, nil)) },
+			"contract: no route registered through the engine's Router serves [addBook (POST /shelves/{shelfId}/books) listBooks (GET /shelves/{shelfId}/books) listShelves (GET /shelves)]: register the generated handlers on Engine.Router, or regenerate them from the spec"},
+		{"an operation missing", func(e *echo.Echo, r *contract.Router) {
+			r.GET("/shelves", noop)
+			r.GET("/shelves/:shelfId/books", noop)
+		},
+			"contract: no route registered through the engine's Router serves [addBook (POST /shelves/{shelfId}/books)]: register the generated handlers on Engine.Router, or regenerate them from the spec"},
+		{"an operation twice", func(e *echo.Echo, r *contract.Router) {
+			RegisterHandlers(r, NewStrictHandler(&library{}, nil))
+			r.GET("/shelves", noop)
+		}, "contract: [listShelves] registered more than once"},
+		{"a route of no operation", func(e *echo.Echo, r *contract.Router) {
+			RegisterHandlers(r, NewStrictHandler(&library{}, nil))
+			r.DELETE("/shelves", noop)
+		}, "contract: [DELETE /shelves] registered through the engine's Router are no operation of the spec: regenerate the server from the spec"},
 	}
-	RegisterHandlers(e, NewStrictHandler(&library{}, nil))
-	if err := engine.CheckRoutes(e.Routes()); err != nil {
-		t.Errorf("all routes: %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			engine, e := newEngine(), echo.New()
+			r := engine.Router(e)
+			if tt.name == "under a prefix" {
+				RegisterHandlers(engine.Router(e.Group("/v1")), NewStrictHandler(&library{}, nil))
+			}
+			tt.register(e, r)
+			err := engine.CheckRoutes()
+			if got := fmt.Sprint(err); (err != nil || tt.want != "") && got != tt.want {
+				t.Errorf("CheckRoutes = %v\nwant %s", err, tt.want)
+			}
+		})
 	}
 }
 
@@ -231,7 +340,7 @@ func TestOperations(t *testing.T) {
 	want := []string{
 		"addBook POST /shelves/{shelfId}/books [200 201 400 401 403 404 413 415 431 500] 1024 1",
 		"listBooks GET /shelves/{shelfId}/books [200 400 401 403 404 431 500] 1048576 1",
-		"listShelves GET /shelves [200 401 403 431 500] 1048576 1",
+		"listShelves GET /shelves [200 400 401 403 431 500] 1048576 1",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("operations:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -90,13 +90,53 @@ func describeDuplicate(se *openapi3.SchemaError) (string, bool) {
 	return "", false
 }
 
-// SchemaRule says what rule se broke: the kind of value expected for a wrong type or format,
-// else kin-openapi's own reason (which quotes neither the schema nor the value).
+// SchemaRule says what rule se broke: the format check's own message for a wrong format, the
+// kind of value expected for a wrong type, else kin-openapi's own reason (which names the
+// rule, an enum's values or a pattern, and never quotes the value).
 func SchemaRule(se *openapi3.SchemaError) string {
+	if se.SchemaField == "format" && se.Origin != nil {
+		if check := errors.Unwrap(se.Origin); check != nil {
+			return check.Error()
+		}
+	}
 	if (se.SchemaField == "format" || se.SchemaField == "type") && se.Schema != nil {
 		return Expected(se.Schema)
 	}
 	return se.Reason
+}
+
+// valueFree words se as DescribeSchemaError does, but never with anything of the value: a
+// duplicate item and an unsupported member are not named, a wrong format or type says only
+// what was expected. It words what a response breaks, for logs, where a response's values
+// (a customer's data) must not go.
+func valueFree(se *openapi3.SchemaError) string {
+	var rule string
+	switch se.SchemaField {
+	case "uniqueItems":
+		rule = "holds an item twice"
+	case "additionalProperties":
+		rule = "has a property the schema does not allow"
+	case "properties":
+		rule = se.Reason
+		if strings.HasSuffix(rule, "is unsupported") { // kin-openapi's reason names the property
+			rule = "has a property the schema does not allow"
+		}
+	case "format", "type":
+		rule = "invalid value"
+		if se.Schema != nil {
+			rule = Expected(se.Schema)
+		}
+	default:
+		rule = se.Reason
+	}
+	path := se.JSONPointer()
+	if se.SchemaField == "required" && len(path) > 0 {
+		path = path[:len(path)-1] // the reason names the missing property, of the schema
+	}
+	if len(path) == 0 {
+		return rule
+	}
+	return strings.Join(path, ".") + ": " + rule
 }
 
 // Expected describes the values a schema accepts, in words.

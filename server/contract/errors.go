@@ -14,8 +14,8 @@ import (
 )
 
 // Error is a request the engine refuses: the status the spec documents for the case, and a
-// message for the client that names the parameter or field and the rule it breaks. It never
-// quotes the schema; it may quote what the client sent.
+// message for the client that names the parameter or field and the rule it breaks (with the
+// allowed values or the pattern, when the rule has them). It may quote what the client sent.
 type Error struct {
 	Status  int
 	Message string

@@ -17,10 +17,11 @@ import (
 )
 
 // Example wraps the strict server that oapi-codegen generated from testdata/library.yaml
-// (RegisterHandlersWithOptions, NewStrictHandler) in the engine: the application gives it
-// the spec and its hooks, and registers the engine's middleware per operation. A request the
-// spec refuses, a 413 here, gets the application's own error body; a valid one reaches the
-// handler, whose response is validated before it leaves.
+// (its echo-server and strict-server code: RegisterHandlers, NewStrictHandler) in the engine:
+// the application gives it the spec and its hooks, registers the generated handlers on the
+// engine's Router, which puts the engine in front of every operation, and checks that each
+// operation is served. A request the spec refuses, a 413 here, gets the application's own
+// error body; a valid one reaches the handler, whose response is validated before it leaves.
 func Example() {
 	spec, err := os.ReadFile("testdata/library.yaml")
 	if err != nil {
@@ -53,9 +54,8 @@ func Example() {
 	}
 	app := &library{books: map[uuid.UUID][]Book{shelf: {}}}
 	e := echo.New()
-	RegisterHandlersWithOptions(e, NewStrictHandler(app, nil),
-		RegisterHandlersOptions{OperationMiddlewares: engine.OperationMiddlewares()})
-	if err := engine.CheckRoutes(e.Routes()); err != nil {
+	RegisterHandlers(engine.Router(e), NewStrictHandler(app, nil))
+	if err := engine.CheckRoutes(); err != nil {
 		panic(err)
 	}
 	srv := httptest.NewServer(e)

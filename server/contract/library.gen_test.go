@@ -223,7 +223,29 @@ func (response ListShelves200JSONResponse) VisitListShelvesResponse(w http.Respo
 	return err
 }
 
-type ListShelves401JSONResponse struct{ ProblemJSONResponse }
+type ListShelves400JSONResponse struct{ ProblemJSONResponse }
+
+func (response ListShelves400JSONResponse) VisitListShelvesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListShelves401ResponseHeaders struct {
+	CacheControl string
+}
+
+type ListShelves401JSONResponse struct {
+	Body    Problem
+	Headers ListShelves401ResponseHeaders
+}
 
 func (response ListShelves401JSONResponse) VisitListShelvesResponse(w http.ResponseWriter) error {
 

@@ -42,6 +42,14 @@ const (
 	breakHeader      = "a Location that does not match its pattern"
 	breakStatus      = "an undocumented status"
 	breakContentType = "text instead of JSON"
+	breakTrailing    = "a second value after the book"
+	breakTwice       = "a member named twice"
+	breakUTF8        = "a title that is not UTF-8"
+	breakTags        = "the same tag twice"
+	breakMember      = "a member the schema does not have"
+	breakTwoHeaders  = "Location given twice"
+	breakHeaders     = "a text answer with a cookie, an encoding and an elsewhere"
+	breakThenFail    = "a book, then an error"
 )
 
 // secretValue stands for customer data in an answer that breaks the spec: it must never
@@ -74,19 +82,46 @@ func (l *library) ListBooks(_ context.Context, req ListBooksRequestObject) (List
 }
 
 // badAnswer is an answer that breaks the spec in ways a typed response cannot.
-type badAnswer struct{ status int }
+type badAnswer struct {
+	status int
+	breaks string
+	shelf  uuid.UUID
+}
 
 func (b badAnswer) VisitAddBookResponse(w http.ResponseWriter) error {
-	if b.status == http.StatusOK {
-		w.Header().Set("Content-Type", "text/plain")
-		w.WriteHeader(http.StatusOK)
-		_, err := io.WriteString(w, "a book")
+	h := w.Header()
+	book := `{"isbn":"9780000000001","title":"T","tags":[],"addedAt":1}`
+	h.Set("Content-Type", "application/json")
+	h.Set("Location", fmt.Sprintf("/shelves/%s/books/9780000000001", b.shelf))
+	switch b.breaks {
+	case breakTrailing:
+		book += `{"isbn":"` + secretValue + `"}`
+	case breakTwice:
+		book = `{"isbn":"9780000000001","isbn":"` + secretValue + `","title":"T","tags":[],"addedAt":1}`
+	case breakUTF8:
+		book = "{\"isbn\":\"9780000000001\",\"title\":\"\xff\",\"tags\":[],\"addedAt\":1}"
+	case breakMember:
+		book = `{"isbn":"9780000000001","title":"T","tags":[],"addedAt":1,"` + secretValue + `":1}`
+	case breakTwoHeaders:
+		h.Add("Location", "https://elsewhere.example/")
+	case breakHeaders:
+		h.Set("Content-Type", "text/plain")
+		h.Set("Content-Encoding", "gzip")
+		h.Set("Set-Cookie", "session="+secretValue)
+		h.Set("Location", "https://elsewhere.example/")
+		book = secretValue
+	case "":
+		h.Set("Content-Type", "text/plain")
+		book = "a book"
+	}
+	w.WriteHeader(b.status)
+	if _, err := io.WriteString(w, book); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(b.status)
-	_, err := io.WriteString(w, `{"isbn":"9780000000001","title":"T","tags":[],"addedAt":1}`)
-	return err
+	if b.breaks == breakThenFail {
+		return errors.New("the book was written, then the write of its audit failed")
+	}
+	return nil
 }
 
 func (l *library) AddBook(_ context.Context, req AddBookRequestObject) (AddBookResponseObject, error) {
@@ -98,9 +133,11 @@ func (l *library) AddBook(_ context.Context, req AddBookRequestObject) (AddBookR
 	}
 	switch l.breaks {
 	case breakStatus:
-		return badAnswer{http.StatusTeapot}, nil
+		return badAnswer{status: http.StatusTeapot}, nil
 	case breakContentType:
-		return badAnswer{http.StatusOK}, nil
+		return badAnswer{status: http.StatusOK}, nil
+	case breakTrailing, breakTwice, breakUTF8, breakMember, breakTwoHeaders, breakHeaders, breakThenFail:
+		return badAnswer{status: http.StatusCreated, breaks: l.breaks, shelf: req.ShelfID}, nil
 	}
 	for _, b := range books {
 		if b.Isbn == req.Body.Isbn {
@@ -119,6 +156,8 @@ func (l *library) AddBook(_ context.Context, req AddBookRequestObject) (AddBookR
 		b.Isbn = secretValue
 	case breakHeader:
 		location = "/elsewhere"
+	case breakTags:
+		b.Tags = []string{secretValue, secretValue}
 	}
 	return AddBook201JSONResponse{Body: b, Headers: AddBook201ResponseHeaders{Location: location}}, nil
 }
@@ -240,8 +279,8 @@ func newLibraryServer(t testing.TB, mode contract.Mode) *libraryServer {
 	}
 	e := echo.New()
 	e.HTTPErrorHandler = func(err error, c echo.Context) { renderProblem(c, err) }
-	RegisterHandlersWithOptions(e, NewStrictHandler(app, nil), RegisterHandlersOptions{OperationMiddlewares: engine.OperationMiddlewares()})
-	if err := engine.CheckRoutes(e.Routes()); err != nil {
+	RegisterHandlers(engine.Router(e), NewStrictHandler(app, nil))
+	if err := engine.CheckRoutes(); err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(e)
@@ -281,6 +320,7 @@ func (s *libraryServer) call(t testing.TB, method, path, token, body string, edi
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.Header.Set("Accept-Encoding", "identity") // the answer as sent, never decompressed
 	if edit != nil {
 		edit(req)
 	}

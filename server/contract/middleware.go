@@ -39,11 +39,16 @@ func (e *Engine) middleware(op *Operation) echo.MiddlewareFunc {
 				return nil
 			}
 			res.Writer = &x.rec
-			if err := e.serve(c, op, &x.in, next); err != nil {
-				e.hooks.RenderError(c, err)
-			}
+			err := e.serve(c, op, &x.in, next)
 			res.Writer = orig
-			return e.send(c, op, &x.in, &x.rec)
+			if err != nil {
+				// An error after the handler answered drops its answer, unsent: the client
+				// gets the error alone, never the two run together.
+				x.rec.status = 0
+				x.rec.buf.Reset()
+				e.render(c, op, &x.rec, err, x)
+			}
+			return e.send(c, op, x)
 		}
 	}
 }

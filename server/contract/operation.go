@@ -202,3 +202,27 @@ func compilePathParam(p *openapi3.Parameter, formats map[string]func(string) err
 	}
 	return pathCheck{name: p.Name, check: check}, true
 }
+
+// refusals says which requests the engine refuses with which status, for New's error when
+// an operation does not document one.
+const refusals = "to a request that breaks the spec (400; every operation, for its query string), " +
+	"a body too large or of another media type or coding (413, 415), headers over Options.MaxHeaderBytes (431)"
+
+// undocumented returns the statuses the engine may answer for the operation that it does not
+// document: such an answer would fail response validation and become a 500.
+func (o *Operation) undocumented(maxHeaderBytes int) []int {
+	need := []int{http.StatusBadRequest}
+	if o.body != nil {
+		need = append(need, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
+	}
+	if maxHeaderBytes > 0 {
+		need = append(need, http.StatusRequestHeaderFieldsTooLarge)
+	}
+	var missing []int
+	for _, status := range need {
+		if !slices.Contains(o.statuses, status) {
+			missing = append(missing, status)
+		}
+	}
+	return missing
+}

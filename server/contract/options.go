@@ -61,13 +61,14 @@ const (
 const DefaultMaxBodyBytes = 1 << 20
 
 // Options configure New. The zero value validates requests and enforces responses, with
-// kin-openapi's own string formats, and no header limit.
+// DefaultFormats, and no header limit.
 type Options struct {
 	// Mode is what a non-conforming response does; "" is Enforce.
 	Mode Mode
-	// Formats are checks of the string formats the spec uses (`uuid`, say), by name. Each
-	// returns an error saying what the value must be. Path parameters of a format here are
-	// checked by calling it alone, without kin-openapi.
+	// Formats are checks of the string formats the spec uses (`uuid`, say), by name; nil is
+	// DefaultFormats. Each returns an error saying what the value must be, which a 400 quotes
+	// and which should not quote the value. Path parameters of a format here are checked by
+	// calling it alone, without kin-openapi.
 	Formats map[string]func(string) error
 	// MaxBodyBytes bounds the request body of an operation whose spec sets no
 	// x-max-body-bytes; 0 is DefaultMaxBodyBytes. Reading past an operation's limit is a 413.

@@ -3,6 +3,7 @@ package contract
 import (
 	"bytes"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -14,6 +15,9 @@ import (
 type exchange struct {
 	in  openapi3filter.RequestValidationInput
 	rec recorder
+	// preset are the names of the response's headers before the operation began (the
+	// application's own, such as a request id), which a replaced answer keeps.
+	preset []string
 }
 
 var exchanges = sync.Pool{New: func() any { return new(exchange) }}
@@ -22,7 +26,22 @@ func newExchange(w http.ResponseWriter) *exchange {
 	x := exchanges.Get().(*exchange)
 	x.rec.w, x.rec.status = w, 0
 	x.rec.buf.Reset()
+	x.preset = x.preset[:0]
+	for name := range w.Header() {
+		x.preset = append(x.preset, name)
+	}
 	return x
+}
+
+// scrub removes from h the headers that an answer now dropped may have set: every one that
+// was not there before the operation began and that declared (the operation's headers for
+// the new answer's status) does not name, but for Content-Type, which the new answer set.
+func (x *exchange) scrub(h http.Header, declared []string) {
+	for name := range h {
+		if name != "Content-Type" && !slices.Contains(x.preset, name) && !slices.Contains(declared, name) {
+			delete(h, name)
+		}
+	}
 }
 
 func (x *exchange) free() {

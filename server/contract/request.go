@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/labstack/echo/v4"
@@ -17,7 +18,9 @@ import (
 	"github.com/fini-oss/conversations/server/contract/jsonscan"
 )
 
-// pathParams are the request's path parameters, as Echo matched them.
+// pathParams are the request's path parameters, decoded, as the generated server binds them:
+// what is validated is what the handler gets. A parameter that does not decode keeps its
+// raw form, which its check then refuses.
 func pathParams(c echo.Context) map[string]string {
 	names := c.ParamNames()
 	if len(names) == 0 {
@@ -25,9 +28,20 @@ func pathParams(c echo.Context) map[string]string {
 	}
 	m := make(map[string]string, len(names))
 	for i, n := range names {
-		m[n] = c.ParamValues()[i]
+		m[n] = pathParam(c.ParamValues()[i])
 	}
 	return m
+}
+
+// pathParam is a path parameter's value, percent-decoded.
+func pathParam(raw string) string {
+	if !strings.Contains(raw, "%") {
+		return raw
+	}
+	if v, err := url.PathUnescape(raw); err == nil {
+		return v
+	}
+	return raw
 }
 
 // headerBytes counts the bytes of a request's header fields, as a limit on them reads them.
@@ -63,8 +77,11 @@ func (e *Engine) validateRequest(ctx context.Context, c echo.Context, op *Operat
 	if err := unknownParameter(op, q); err != nil {
 		return err
 	}
+	if !utf8.ValidString(in.Request.URL.RawQuery) || (len(q) > 0 && !validUTF8(q)) {
+		return errorf(http.StatusBadRequest, "Invalid query string: not valid UTF-8")
+	}
 	for _, pc := range op.pathChecks {
-		if err := pc.check(c.Param(pc.name)); err != nil {
+		if err := pc.check(pathParam(c.Param(pc.name))); err != nil {
 			return errorf(http.StatusBadRequest, "Invalid parameter %q in path: %s", pc.name, err)
 		}
 	}
@@ -114,8 +131,12 @@ func strictJSONBody(req *http.Request, maxBody int64) *Error {
 	if req.Body == nil || req.Body == http.NoBody {
 		return nil
 	}
-	if mt, _, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); mt != echo.MIMEApplicationJSON {
+	mt, params, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	if mt != echo.MIMEApplicationJSON {
 		return nil
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return errorf(http.StatusUnsupportedMediaType, "Content-Type's charset must be utf-8: JSON is UTF-8")
 	}
 	body, err := io.ReadAll(req.Body)
 	if err != nil {
@@ -151,6 +172,21 @@ func unknownParameter(op *Operation, q url.Values) *Error {
 		takes = "takes " + strings.Join(op.query, ", ")
 	}
 	return errorf(http.StatusBadRequest, "Invalid query string: unknown parameter %q; %s %s", clip(unknown[0], 64), op.id, takes)
+}
+
+// validUTF8 reports whether every name and value of q is valid UTF-8 once decoded.
+func validUTF8(q url.Values) bool {
+	for name, values := range q {
+		if !utf8.ValidString(name) {
+			return false
+		}
+		for _, v := range values {
+			if !utf8.ValidString(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // noQuery is the parse of an empty query string, shared: kin-openapi and the handlers only

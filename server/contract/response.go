@@ -7,19 +7,29 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/labstack/echo/v4"
+
+	"github.com/fini-oss/conversations/server/contract/jsonscan"
 )
 
 // validateResponse returns nil when the response conforms to op's documented responses.
 // The memo vouches for what validated before: a body (with its status and content type) and,
 // apart, the values of the headers the response declares, which change more often (a rate
 // limit's remaining count, say). Whatever it does not vouch for is validated by kin-openapi.
+// A JSON body must be strict JSON (jsonscan.Strict), as a request's must: a client may read
+// a second value, or the first of two members, that kin-openapi never saw.
 func (e *Engine) validateResponse(ctx context.Context, op *Operation, in *openapi3filter.RequestValidationInput, status int, h http.Header, body []byte) error {
-	bodyKey := e.memo.key(op.id, status, memoBody, h.Get(echo.HeaderContentType), body)
+	if err := singleValued(h, op.declared[status]); err != nil {
+		return err
+	}
+	contentType := h.Get(echo.HeaderContentType)
+	bodyKey := e.memo.key(op.id, status, memoBody, contentType, body)
 	headersKey := e.memo.headersKey(op.id, status, op.declared[status], h)
 	bodyKnown, headersKnown := e.memo.has(bodyKey), e.memo.has(headersKey)
 	switch {
@@ -32,14 +42,21 @@ func (e *Engine) validateResponse(ctx context.Context, op *Operation, in *openap
 		e.memo.add(headersKey)
 		return nil
 	}
+	json := isJSON(contentType)
 	// A page of records: each distinct item is validated once, then the page around them.
-	if h.Get(echo.HeaderContentType) == echo.MIMEApplicationJSON && len(op.pages[status]) > 0 {
-		rest, split, err := e.validateItems(op, status, body)
+	split := false
+	if json && len(op.pages[status]) > 0 {
+		rest, ok, err := e.validateItems(op, status, body)
 		if err != nil {
 			return err
 		}
-		if split {
+		if split = ok; split {
 			body = rest
+		}
+	}
+	if json && len(bytes.TrimSpace(body)) > 0 {
+		if err := strictBody(body); err != nil {
+			return err
 		}
 	}
 	if err := e.validateWhole(ctx, in, status, h, body); err != nil {
@@ -48,6 +65,42 @@ func (e *Engine) validateResponse(ctx context.Context, op *Operation, in *openap
 	e.memo.add(bodyKey)
 	e.memo.add(headersKey)
 	return nil
+}
+
+// singleValued refuses a response that gives its Content-Type, or a header its operation
+// declares, more than once: kin-openapi checks the first value only, and a client may read
+// another.
+func singleValued(h http.Header, declared []string) error {
+	if n := len(h[echo.HeaderContentType]); n > 1 {
+		return fmt.Errorf("response header %q given %d times", echo.HeaderContentType, n)
+	}
+	for _, name := range declared {
+		if n := len(h[name]); n > 1 {
+			return fmt.Errorf("response header %q given %d times", name, n)
+		}
+	}
+	return nil
+}
+
+// isJSON reports whether a media type is JSON's: application/json or a +json suffix.
+func isJSON(contentType string) bool {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	return mt == echo.MIMEApplicationJSON || strings.HasSuffix(mt, "+json")
+}
+
+// strictBody words, without the value, why a response body is not strict JSON.
+func strictBody(body []byte) error {
+	var dup *jsonscan.DuplicateError
+	switch err := jsonscan.Strict(body); {
+	case err == nil:
+		return nil
+	case errors.Is(err, jsonscan.ErrInvalid):
+		return errors.New("response body is not one JSON value (or has something after it)")
+	case errors.As(err, &dup):
+		return errors.New("response body names a member twice in one object")
+	default:
+		return fmt.Errorf("response body: %w", err)
+	}
 }
 
 // validateWhole checks the status, the declared headers, the content type and the body (or,
@@ -86,6 +139,9 @@ func (e *Engine) validateItems(op *Operation, status int, body []byte) (rest []b
 			if e.memo.has(k) {
 				continue
 			}
+			if err := strictBody(item); err != nil {
+				return nil, true, fmt.Errorf("%s.%d: %w", a.name, i, err)
+			}
 			var value any
 			if err := json.Unmarshal(item, &value); err != nil {
 				return nil, true, fmt.Errorf("response body %s.%d: not valid JSON", a.name, i)
@@ -100,23 +156,32 @@ func (e *Engine) validateItems(op *Operation, status int, body []byte) (rest []b
 	return body, len(arrays) > 0, nil
 }
 
-// describeResponseError words a validation failure of a response without its value: the
-// location in the body and the rule (DescribeSchemaError), else kin-openapi's reason, whose
-// schema errors leave the value out (DisableSchemaErrorDetails).
+// describeResponseError words a validation failure of a response without its value:
+// kin-openapi's reason (which part broke: the status, a header, the body) and where and
+// which rule the value broke (valueFree). A decoder's message, which may quote the value,
+// is left out.
 func describeResponseError(err error) error {
 	var se *openapi3.SchemaError
-	if !errors.As(err, &se) {
-		return err
-	}
+	hasSchemaError := errors.As(err, &se)
 	var re *openapi3filter.ResponseError
-	if errors.As(err, &re) && re.Reason != "" {
-		return fmt.Errorf("%s: %s", re.Reason, DescribeSchemaError(se))
+	reason := ""
+	if errors.As(err, &re) {
+		reason = re.Reason
 	}
-	return errors.New(DescribeSchemaError(se))
+	switch {
+	case hasSchemaError && reason != "":
+		return fmt.Errorf("%s: %s", reason, valueFree(se))
+	case hasSchemaError:
+		return errors.New(valueFree(se))
+	case reason != "":
+		return errors.New(reason)
+	}
+	return errors.New("response does not conform")
 }
 
 // send validates the captured response and writes it, or its replacement, to the client.
-func (e *Engine) send(c echo.Context, op *Operation, in *openapi3filter.RequestValidationInput, rec *recorder) error {
+func (e *Engine) send(c echo.Context, op *Operation, x *exchange) error {
+	in, rec := &x.in, &x.rec
 	res := c.Response()
 	status, body := rec.status, rec.buf.Bytes()
 	if status == 0 {
@@ -130,14 +195,17 @@ func (e *Engine) send(c echo.Context, op *Operation, in *openapi3filter.RequestV
 	}
 	if err != nil {
 		invalid := &ResponseError{Operation: op.id, Status: status, Reason: err.Error()}
-		if e.hooks.Invalid != nil {
-			e.hooks.Invalid(c, op, Response, invalid)
-		}
+		e.invalid(c, op, invalid)
 		if e.mode == Enforce {
 			replacement := &recorder{w: rec.w}
-			e.render(c, replacement, invalid)
+			e.render(c, op, replacement, invalid, x)
 			status, body = replacement.status, replacement.buf.Bytes()
 			setFixedHeaders(res.Header(), op.fixed[status])
+			// The replacement is the application's; one that breaks the spec is sent all the
+			// same, and reported.
+			if err := e.validateResponse(ctx, op, in, status, res.Header(), body); err != nil {
+				e.invalid(c, op, &ResponseError{Operation: op.id, Status: status, Reason: "the answer that replaced a non-conforming one: " + err.Error()})
+			}
 		}
 	}
 	res.Status, res.Size = status, int64(len(body))
@@ -152,14 +220,26 @@ func (e *Engine) send(c echo.Context, op *Operation, in *openapi3filter.RequestV
 	return nil
 }
 
-// render has RenderError write err into rec, as the response of a request not yet answered.
-func (e *Engine) render(c echo.Context, rec *recorder, err error) {
+// invalid tells Hooks.Invalid of a response that breaks the spec.
+func (e *Engine) invalid(c echo.Context, op *Operation, err *ResponseError) {
+	if e.hooks.Invalid != nil {
+		e.hooks.Invalid(c, op, Response, err)
+	}
+}
+
+// render has RenderError write err into rec, as the answer of a request not yet answered:
+// whatever an answer dropped before it had set of the headers (a Location, a Set-Cookie, a
+// Content-Encoding) goes, but for those there before the operation began (x.preset) and those
+// the operation declares for the new answer's status.
+func (e *Engine) render(c echo.Context, op *Operation, rec *recorder, err error, x *exchange) {
 	res := c.Response()
 	orig := res.Writer
 	res.Writer, res.Committed, res.Status, res.Size = rec, false, 0, 0
+	res.Header().Del(echo.HeaderContentType) // Echo's renderers keep one already set
 	e.hooks.RenderError(c, err)
 	res.Writer = orig
 	if rec.status == 0 {
 		rec.status = http.StatusInternalServerError
 	}
+	x.scrub(res.Header(), op.declared[rec.status])
 }

@@ -8,8 +8,24 @@ import (
 	"unicode/utf8"
 )
 
-// ErrInvalid is Strict's error for bytes that are not one JSON value.
-var ErrInvalid = errors.New("not valid JSON, or more than one JSON value")
+// Strict's errors. A *DuplicateError names the member given twice.
+var (
+	// ErrInvalid is for bytes that are not one JSON value.
+	ErrInvalid = errors.New("not valid JSON, or more than one JSON value")
+	// ErrUTF8 is for bytes that are not valid UTF-8.
+	ErrUTF8 = errors.New("not valid UTF-8")
+)
+
+// DuplicateError is an object that names a member twice.
+type DuplicateError struct {
+	// Name is the member's name, decoded.
+	Name string
+}
+
+// Error names the member.
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("member %q given twice in one object", e.Name)
+}
 
 // Strict returns nil when b is exactly one JSON value as RFC 8259 asks of application/json:
 // valid syntax, nothing but white space after the value, valid UTF-8, and no object naming
@@ -21,7 +37,7 @@ func Strict(b []byte) error {
 		return ErrInvalid
 	}
 	if !utf8.Valid(b) {
-		return errors.New("not valid UTF-8")
+		return ErrUTF8
 	}
 	return duplicateMember(b, SkipSpace(b, 0))
 }
@@ -45,7 +61,7 @@ func duplicateMember(b []byte, i int) error {
 				return fmt.Errorf("member name: %w", err)
 			}
 			if seen.add(name) {
-				return fmt.Errorf("member %q given twice in one object", name)
+				return &DuplicateError{Name: string(name)}
 			}
 		}
 		if err := duplicateMember(b, m.Value); err != nil {
