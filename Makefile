@@ -28,9 +28,10 @@ help: ## List the targets
 ADDR ?= 127.0.0.1:8080
 
 .PHONY: run
-run: ## Serve the API on ADDR (default 127.0.0.1:8080) with a fresh SQLite demo database; prints a key and a curl
-	rm -f demo.db demo.db-shm demo.db-wal
-	go run ./cmd/fini-server serve --db sqlite:demo.db --demo --addr '$(ADDR)'
+run: ## Serve the API on ADDR (default 127.0.0.1:8080) with a fresh SQLite demo database of its own; prints a key and a curl
+	@mkdir -p bin
+	go build -o bin/ ./cmd/fini-server
+	dir=$$(mktemp -d) && exec bin/fini-server serve --db "sqlite:$$dir/demo.db" --demo --addr '$(ADDR)'
 
 .PHONY: build
 build: ## Build the binaries into bin/: fini-server (server and admin), fini (CLI client), fini-load (benchmarks)

@@ -2,8 +2,9 @@
 // generated from openapi/openapi.yaml. It works against Fini's production API (the default)
 // and against this project's server. Callers need not import the generated package: the
 // conversation types are defined here as Go types (times as time.Time), whose JSON is the
-// API's. It depends on gen/api, github.com/google/uuid and the standard library alone: no
-// Echo, no spec loader, no YAML parser (make check-client-deps).
+// API's. It depends on gen/api (the generated client, with oapi-codegen's small runtime),
+// github.com/google/uuid and the standard library: no Echo, no spec loader, no YAML parser
+// (make check-client-deps).
 package client
 
 import (

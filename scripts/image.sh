@@ -50,15 +50,21 @@ fi
 
 rm -rf "$CONTEXT"
 root=$CONTEXT/rootfs
-mkdir -p "$root/usr/local/bin" "$root/etc/ssl/certs" "$root/tmp" "$CONTEXT/datafs/data"
+mkdir -p "$root/usr/local/bin" "$root/usr/share/doc/fini" "$root/etc/ssl/certs" "$root/tmp" "$CONTEXT/datafs/data"
 # Static (no cgo: the SQLite driver is pure Go), no build paths, no build id: the same commit
 # builds the same binaries, stamped with the version (fini-server --version, /healthz).
 CGO_ENABLED=0 GOOS=linux go build -trimpath -buildvcs=false -ldflags="$LDFLAGS" -o "$root/usr/local/bin/" ./cmd/fini-server ./cmd/fini
 cp "$ca" "$root/etc/ssl/certs/ca-certificates.crt"
+# The licences a binary distribution must carry: ours, and Go's and each linked module's, as
+# make release puts them in each archive.
+cp LICENSE "$root/usr/share/doc/fini/LICENSE"
+go run ./scripts/release -platform "linux/$(go env GOARCH)" -write-notices "$root/usr/share/doc/fini/THIRD_PARTY_NOTICES" \
+	"$root/usr/local/bin/fini-server" "$root/usr/local/bin/fini"
 printf 'root:x:0:0:root:/root:/sbin/nologin\nfini:x:%s:%s:fini-server:/data:/sbin/nologin\n' "$UID_GID" "$UID_GID" >"$root/etc/passwd"
 printf 'root:x:0:\nfini:x:%s:\n' "$UID_GID" >"$root/etc/group"
 chmod 0755 "$root/usr/local/bin/"*
-chmod 0644 "$root/etc/passwd" "$root/etc/group" "$root/etc/ssl/certs/ca-certificates.crt"
+chmod 0644 "$root/etc/passwd" "$root/etc/group" "$root/etc/ssl/certs/ca-certificates.crt" "$root/usr/share/doc/fini/"*
+chmod 0755 "$root/usr/share" "$root/usr/share/doc" "$root/usr/share/doc/fini"
 chmod 1777 "$root/tmp"
 chmod 0700 "$CONTEXT/datafs/data"
 

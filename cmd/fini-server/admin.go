@@ -138,6 +138,10 @@ func ms(v *int64) string {
 	return time.UnixMilli(*v).UTC().Format(time.RFC3339)
 }
 
+// errImportConflict is import's error when a conversation of the input is already stored.
+var errImportConflict = errors.New("nothing imported: a conversation of the input already exists in this database " +
+	"(each id is imported once); remove those already imported and import again")
+
 func (a *app) importCmd() *cobra.Command {
 	var workspace string
 	cmd := &cobra.Command{
@@ -167,10 +171,13 @@ nothing is imported. FILE - reads standard input.`,
 			}
 			return a.withStore(cmd.Context(), func(s store.Store) error {
 				n, err := im.Import(cmd.Context(), s, ws, in)
-				if errors.Is(err, store.ErrNotFound) {
+				switch {
+				case errors.Is(err, store.ErrNotFound):
 					return fmt.Errorf("workspace %s does not exist", ws)
-				}
-				if err != nil {
+				case errors.Is(err, store.ErrConflict):
+					// The database's own words name a constraint, not the line or the id.
+					return errImportConflict
+				case err != nil:
 					return fmt.Errorf("nothing imported: %w", err)
 				}
 				fmt.Fprintln(a.stdout, n)

@@ -273,6 +273,8 @@ func checkImageFiles(t *testing.T, img image) {
 	root := file{0o755 | os.ModeDir, 0, 0}
 	want := map[string]file{
 		"etc": root, "etc/ssl": root, "etc/ssl/certs": root, "usr": root, "usr/local": root, "usr/local/bin": root,
+		"usr/share": root, "usr/share/doc": root, "usr/share/doc/fini": root,
+		"usr/share/doc/fini/LICENSE": {0o644, 0, 0}, "usr/share/doc/fini/THIRD_PARTY_NOTICES": {0o644, 0, 0},
 		"etc/passwd": {0o644, 0, 0}, "etc/group": {0o644, 0, 0}, "etc/ssl/certs/ca-certificates.crt": {0o644, 0, 0},
 		"usr/local/bin/fini-server": {0o755, 0, 0}, "usr/local/bin/fini": {0o755, 0, 0},
 		"tmp":  {0o777 | os.ModeDir | os.ModeSticky, 0, 0},
@@ -297,6 +299,12 @@ func checkImageFiles(t *testing.T, img image) {
 	group, _ := os.ReadFile(filepath.Join(img.root, "etc/group"))
 	if !regexp.MustCompile(`(?m)^fini:x:65532:65532:`).Match(passwd) || !regexp.MustCompile(`(?m)^fini:x:65532:`).Match(group) {
 		t.Errorf("/etc/passwd, /etc/group name no user 65532:\n%s%s", passwd, group)
+	}
+	notices, _ := os.ReadFile(filepath.Join(img.root, "usr/share/doc/fini/THIRD_PARTY_NOTICES"))
+	for _, module := range []string{"github.com/labstack/echo/v4", "modernc.org/sqlite", "github.com/getkin/kin-openapi"} {
+		if !bytes.Contains(notices, []byte(module)) {
+			t.Errorf("THIRD_PARTY_NOTICES does not name %s, linked into fini-server", module)
+		}
 	}
 	ca, _ := os.ReadFile(filepath.Join(img.root, "etc/ssl/certs/ca-certificates.crt"))
 	if !x509.NewCertPool().AppendCertsFromPEM(ca) {

@@ -155,8 +155,8 @@ func TestImportBadFileImportsNothing(t *testing.T) {
 	if got := strings.TrimSpace(mustRun(t, db, good, "import", "--workspace", ws, "-")); got != "3" {
 		t.Errorf("after failed imports, importing the good lines printed %q, want 3", got)
 	}
-	if _, _, err := finiServer(t, db, good, "import", "--workspace", ws, "-"); err == nil || !strings.Contains(err.Error(), "already exists") {
-		t.Errorf("re-import: %v, want already exists", err)
+	if _, _, err := finiServer(t, db, good, "import", "--workspace", ws, "-"); err != errImportConflict {
+		t.Errorf("re-import: %v, want %q", err, errImportConflict)
 	}
 }
 

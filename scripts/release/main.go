@@ -43,7 +43,7 @@ const project = "fini-conversations"
 var commands = []string{"fini", "fini-load", "fini-server"}
 
 // docs are the files of the repository each archive holds beside the binaries.
-var docs = []string{"CHANGELOG.md", "LICENSE", "README.md"}
+var docs = []string{"CHANGELOG.md", "LICENSE", "README.md", "docs/operating.md", "docs/contract.md"}
 
 // defaultTargets are the platforms a release is built for.
 const defaultTargets = "linux/amd64,linux/arm64,darwin/amd64,darwin/arm64,windows/amd64,windows/arm64"
@@ -56,7 +56,16 @@ func main() {
 	version := flag.String("version", "", "version to stamp; default the tag vX.Y.Z at HEAD, or a Go pseudo-version of HEAD")
 	targets := flag.String("targets", defaultTargets, "comma-separated GOOS/GOARCH list")
 	printLDFlags := flag.Bool("print-ldflags", false, "print the -ldflags that stamp this tree's version, and build nothing")
+	writeNotices := flag.String("write-notices", "", "write the notices of the binaries named as arguments (built for -platform) to this file, and build nothing")
+	platform := flag.String("platform", "linux/amd64", "with -write-notices: the GOOS/GOARCH the binaries were built for")
 	flag.Parse()
+	if *writeNotices != "" {
+		if err := notices(context.Background(), ".", *platform, flag.Args(), *writeNotices); err != nil {
+			fmt.Fprintln(os.Stderr, "release:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *printLDFlags {
 		st, err := readStamp(context.Background(), ".", *version)
 		if err != nil {
