@@ -9,7 +9,8 @@ import (
 )
 
 // middleware returns the middleware of op. Echo has already routed the request, so the
-// operation is bound here, at New, and never looked up again. A request passes, in order:
+// operation is bound to its route when the Router registers it, and never looked up again.
+// A request passes, in order:
 //
 //  1. the header limit (Options.MaxHeaderBytes): a 431;
 //  2. the operation's security (Hooks.Authorizer): the application's 401, 403 or 429;
