@@ -269,24 +269,22 @@ func (s *sandbox) local(body string) string {
 func (s *sandbox) demo(t *testing.T) []string {
 	t.Helper()
 	out := s.serve(t, fmt.Sprintf("fini-server serve --demo --db sqlite:%s/demo.db --addr %s", t.TempDir(), s.addr), s.addr, t.TempDir())
-	key := regexp.MustCompile(`export FINI_API_KEY=(\S+)`).FindStringSubmatch(out)
-	if key == nil {
-		t.Fatalf("the demo server printed no key:\n%s", out)
-	}
-	return []string{"FINI_API_KEY=" + key[1]}
+	key := regexp.MustCompile(`export FINI_API_KEY=(\S+)`)
+	printed := waitFor(t, out, key)
+	return []string{"FINI_API_KEY=" + key.FindStringSubmatch(printed)[1]}
 }
 
 // serve starts command, waits until /healthz answers at addr, and stops it with SIGTERM when
 // the test ends, after which a server must exit with status 0. It returns what the command
-// printed before it answered.
-func (s *sandbox) serve(t *testing.T, command, addr, dir string) string {
+// prints, which goes on filling as it runs.
+func (s *sandbox) serve(t *testing.T, command, addr, dir string) *syncBuffer {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	cmd := exec.CommandContext(ctx, "bash", "-c", "exec "+command)
 	cmd.Dir, cmd.Env = dir, s.env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // make run's children stop with it
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := new(syncBuffer)
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +316,7 @@ func (s *sandbox) serve(t *testing.T, command, addr, dir string) string {
 		if res, err := client.Get("http://" + addr + "/healthz"); err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				return out.String()
+				return out
 			}
 		}
 	}
@@ -372,7 +370,12 @@ func (s *sandbox) runServer(t *testing.T, b block) {
 	if strings.Contains(command, s.admin) {
 		health = s.admin
 	}
-	out := s.serve(t, command, health, s.repo)
+	buf := s.serve(t, command, health, s.repo)
+	out := buf.String()
+	demo := command == "make run" || strings.Contains(command, "--demo")
+	if demo {
+		out = waitFor(t, buf, curlRE)
+	}
 	var printed []string
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
@@ -381,11 +384,11 @@ func (s *sandbox) runServer(t *testing.T, b block) {
 			printed = append(printed, line)
 		}
 	}
-	if curl := regexp.MustCompile(`(?s)curl --request DELETE \\\s*\n.*?--header "Authorization: Bearer \$FINI_API_KEY"`).FindString(out); curl != "" {
+	if curl := curlRE.FindString(out); curl != "" {
 		printed = append(printed, "test \"$("+curl+")\" = '{\"success\":true}'")
 	}
 	// A demo server promises a key and a delete to paste: both must be there, and work.
-	if demo := command == "make run" || strings.Contains(command, "--demo"); demo && len(printed) != 2 {
+	if demo && len(printed) != 2 {
 		t.Fatalf("%s: the demo server did not print its key and its curl:\n%s", b, out)
 	}
 	if len(printed) == 0 {
@@ -398,15 +401,41 @@ func (s *sandbox) runServer(t *testing.T, b block) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a process's writes and the test's reads.
+// curlRE is the delete that a demo server prints for a client to paste.
+var curlRE = regexp.MustCompile(`(?s)curl --request DELETE \\\s*\n.*?--header "Authorization: Bearer \$FINI_API_KEY"`)
+
+// waitFor waits, a bounded time, until what a server prints matches re, and returns it.
+func waitFor(t *testing.T, out *syncBuffer, re *regexp.Regexp) string {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		wrote := out.wrote() // before the read: a write after it closes the channel
+		if printed := out.String(); re.MatchString(printed) {
+			return printed
+		}
+		select {
+		case <-wrote:
+		case <-timeout:
+			t.Fatalf("the server did not print %s within 30 s:\n%s", re, out.String())
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a process's writes and the test's reads, which
+// tells of each write.
 type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	notify chan struct{}
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.notify != nil {
+		close(b.notify)
+		b.notify = nil
+	}
 	return b.buf.Write(p)
 }
 
@@ -414,4 +443,14 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// wrote is closed at the next write.
+func (b *syncBuffer) wrote() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.notify == nil {
+		b.notify = make(chan struct{})
+	}
+	return b.notify
 }
