@@ -28,6 +28,23 @@ var migrations embed.FS
 // a writer holding the lock briefly causes waiting, not errors.
 const busyTimeout = 5 * time.Second
 
+// dsn is the data source name of a connection to the database at path, with the settings
+// every connection shares and the extra parameters.
+func dsn(path, extra string) string {
+	v := url.Values{}
+	v.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	v.Add("_pragma", "journal_mode(WAL)")
+	v.Add("_pragma", "foreign_keys(1)")
+	v.Add("_pragma", "synchronous(NORMAL)")
+	return "file:" + path + "?" + v.Encode() + extra
+}
+
+// writerParams are the writer connection's own settings. Checkpoints run in the background
+// (checkpoint.go), never inside a request's commit. secure_delete overwrites what a write
+// frees (a deleted row, the old copy of an updated one, a freed page) with zeros, so that a
+// purged conversation leaves no bytes behind in the pages it occupied.
+const writerParams = "&_txlock=immediate&_pragma=wal_autocheckpoint(0)&_pragma=secure_delete(1)"
+
 // Open opens (creating if needed) the SQLite database at path and applies the migrations.
 // The database and its -wal and -shm files are readable by their owner only (0600), whatever
 // the umask; an existing database's group and other permissions are taken away.
@@ -35,19 +52,8 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	if err := makePrivate(path); err != nil {
 		return nil, err
 	}
-	dsn := func(extra string) string {
-		v := url.Values{}
-		v.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
-		v.Add("_pragma", "journal_mode(WAL)")
-		v.Add("_pragma", "foreign_keys(1)")
-		v.Add("_pragma", "synchronous(NORMAL)")
-		return "file:" + path + "?" + v.Encode() + extra
-	}
-	// Checkpoints run in the background (see checkpointer), never inside a request's commit.
-	// secure_delete overwrites what a write frees (a deleted row, the old copy of an updated
-	// one, a freed page) with zeros, so that a purged conversation leaves no bytes behind in
-	// the pages it occupied.
-	write, err := sql.Open("sqlite", dsn("&_txlock=immediate&_pragma=wal_autocheckpoint(0)&_pragma=secure_delete(1)"))
+	dsn := func(extra string) string { return dsn(path, extra) }
+	write, err := sql.Open("sqlite", dsn(writerParams))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -86,124 +92,6 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	// One writer: the deletes waiting for it share its transactions (sqlstore's group commit).
 	db.StartGroupCommit()
 	return db, nil
-}
-
-// checkpointEvery is how often the background checkpointer copies the WAL into the database.
-const checkpointEvery = 500 * time.Millisecond
-
-// optimizeEvery is how many checkpoint ticks pass between refreshes of the planner's
-// statistics (about ten minutes).
-const optimizeEvery = 1200
-
-// checkpointer checkpoints the WAL on its own connection every checkpointEvery. SQLite's
-// automatic checkpoint would run inside whichever commit crossed the threshold, and with
-// synchronous=NORMAL a checkpoint syncs the files: a request would wait for the disk. PASSIVE
-// never waits for readers or writers. Being the one place checkpoints run, it also runs the
-// checkpoints that a purge asks for (afterPurge), which no PASSIVE one can then get in the
-// way of.
-type checkpointer struct {
-	conn *sql.DB
-	// gate is the store's write gate, which a purge's checkpoint enters (afterPurgeNow).
-	gate      chan struct{}
-	truncates chan truncation
-	done      chan struct{}
-	stopped   chan struct{}
-}
-
-// truncation is a request for a RESTART or TRUNCATE checkpoint.
-type truncation struct {
-	ctx   context.Context
-	last  bool
-	reply chan error
-}
-
-func startCheckpointer(dsn, path string, gate chan struct{}) (*checkpointer, error) {
-	conn, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
-	conn.SetMaxOpenConns(1)
-	c := &checkpointer{conn: conn, gate: gate, truncates: make(chan truncation), done: make(chan struct{}), stopped: make(chan struct{})}
-	go c.run()
-	return c, nil
-}
-
-func (c *checkpointer) run() {
-	defer close(c.stopped)
-	t := time.NewTicker(checkpointEvery)
-	defer t.Stop()
-	for n := 1; ; n++ {
-		select {
-		case <-c.done:
-			return
-		case req := <-c.truncates:
-			req.reply <- c.afterPurgeNow(req.ctx, req.last)
-		case <-t.C:
-			// A failed checkpoint is retried on the next tick; the WAL keeps the data.
-			_, _ = c.conn.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
-			if n%optimizeEvery == 0 {
-				_, _ = c.conn.Exec(`PRAGMA analysis_limit=400; PRAGMA optimize`)
-			}
-		}
-	}
-}
-
-// afterPurge keeps the WAL small during a purge and erases it after: after a batch (last
-// false) it copies the WAL into the database and restarts it from its start, so that it does
-// not grow for as long as a large purge runs beside other writes (a WAL restarts only at a
-// quiet moment); after the purge (last true) it also truncates it to zero bytes, so that no
-// old frame (an earlier image of a page: a soft-deleted row, or a purged one before its
-// secure deletion) is left in the -wal file. Truncating only then matters: the file system
-// takes hundreds of milliseconds to truncate a file now and then, and writers wait for it.
-func (c *checkpointer) afterPurge(ctx context.Context, last bool) error {
-	req := truncation{ctx: ctx, last: last, reply: make(chan error, 1)}
-	select {
-	case c.truncates <- req:
-	case <-c.done:
-		return errors.New("sqlite: closed")
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	return <-req.reply
-}
-
-// afterPurgeNow runs a RESTART (or, last, a TRUNCATE) checkpoint inside the store's write
-// gate. The checkpoint needs the write lock: polling for it (the busy handler) against this
-// process's writer, which takes it again and again under load, can starve for seconds, while
-// in the gate it is simply the next writer in line. Writers wait while it runs, so first a
-// PASSIVE checkpoint, outside the gate, copies and syncs what the WAL holds (megabytes after a
-// purge batch); the one in the gate is left the frames written since. Readers of older
-// snapshots are still waited for (the busy timeout); busy means one of them outlasted it.
-func (c *checkpointer) afterPurgeNow(ctx context.Context, last bool) error {
-	if _, err := c.conn.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
-		return fmt.Errorf("sqlite: checkpoint the WAL: %w", err)
-	}
-	select {
-	case c.gate <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-c.gate }()
-	mode := "RESTART"
-	if last {
-		mode = "TRUNCATE"
-	}
-	var busy, logFrames, checkpointed int
-	if err := c.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &logFrames, &checkpointed); err != nil {
-		return fmt.Errorf("sqlite: %s checkpoint: %w", mode, err)
-	}
-	if busy != 0 {
-		return fmt.Errorf("sqlite: %s checkpoint: busy after %v (%d of %d frames checkpointed)", mode, busyTimeout, checkpointed, logFrames)
-	}
-	return nil
-}
-
-// stop stops the checkpointer and checkpoints once more.
-func (c *checkpointer) stop() error {
-	close(c.done)
-	<-c.stopped
-	_, err := c.conn.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
-	return errors.Join(err, c.conn.Close())
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -1,0 +1,243 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Every commit appends the pages it changed to the write-ahead log (the -wal file), and a
+// checkpoint copies them into the database. SQLite's automatic checkpoint would run inside
+// whichever commit crossed its threshold, and with synchronous=NORMAL a checkpoint syncs the
+// files: a request would wait for the disk. So the writer has none (wal_autocheckpoint(0)),
+// and the checkpointer, on a connection of its own, is the one place checkpoints run. It
+// looks every checkpointTick:
+//
+//   - A PASSIVE checkpoint, which waits for no one, copies what the WAL holds: as soon as
+//     commits pause for a tick, and at least every passiveEvery while they go on.
+//   - A WAL restarts (the next commit writes it from its start again, instead of appending)
+//     only when a commit finds it wholly copied, which under steady writes never happens:
+//     commits land while a checkpoint copies. So once the WAL holds restartFrames, a RESTART
+//     checkpoint runs in the store's write gate, where writers wait while it copies the
+//     frames the PASSIVE one left and syncs. It runs only when that is little (the disk
+//     keeps up with the writes), or, when writes outpace the disk, once the WAL holds
+//     forceFrames: the bound, which costs the writers one wait.
+//   - Once nothing was committed for idleAfter, a TRUNCATE checkpoint in the gate empties the
+//     WAL and cuts the file to zero bytes.
+//
+// The gated checkpoints wait at most gatedBusyWait for readers of the WAL (and for another
+// process's writer): a reader that holds an old snapshot longer puts them off to a later
+// tick, and writers, waiting in the gate meanwhile, are not held up for long.
+const (
+	checkpointTick = 100 * time.Millisecond
+	passiveEvery   = 500 * time.Millisecond
+	// restartFrames is 16 MiB of WAL with SQLite's default 4 KiB pages, forceFrames 256 MiB.
+	restartFrames = 4096
+	forceFrames   = 16 * restartFrames
+	// catchUpFrames (4 MiB) is as much as a PASSIVE checkpoint may leave for a RESTART one
+	// to copy in the gate, short of forceFrames. A forced one first runs up to
+	// catchUpPasses more PASSIVE ones while they leave more.
+	catchUpFrames = 1024
+	catchUpPasses = 3
+	idleAfter     = 2 * time.Second
+	gatedBusyWait = 50 * time.Millisecond
+	// optimizeEvery is how many ticks pass between refreshes of the planner's statistics
+	// (about ten minutes).
+	optimizeEvery = int(10 * time.Minute / checkpointTick)
+)
+
+// checkpointer runs the WAL's checkpoints, and the ones a purge asks for (afterPurge), on
+// a connection of its own.
+type checkpointer struct {
+	conn *sql.DB
+	// gate is the store's write gate, which the RESTART and TRUNCATE checkpoints enter.
+	gate      chan struct{}
+	truncates chan truncation
+	done      chan struct{}
+	stopped   chan struct{}
+
+	// The state of run. version is the database's data_version at the last tick, which
+	// changes when another connection commits; quiet counts the ticks since it last did.
+	// uncopied says commits may have left frames no checkpoint copied; lastPassive is when
+	// the last PASSIVE checkpoint ran; shrunk says the WAL was truncated since the last
+	// commit.
+	version     int64
+	quiet       int
+	uncopied    bool
+	lastPassive time.Time
+	shrunk      bool
+}
+
+// truncation is a purge's request for a RESTART or TRUNCATE checkpoint.
+type truncation struct {
+	ctx   context.Context
+	last  bool
+	reply chan error
+}
+
+// startCheckpointer opens the checkpointer's connection and starts its loop.
+func startCheckpointer(dsn, path string, gate chan struct{}) (*checkpointer, error) {
+	conn, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	conn.SetMaxOpenConns(1)
+	conn.SetConnMaxIdleTime(0)
+	c := &checkpointer{conn: conn, gate: gate, truncates: make(chan truncation), done: make(chan struct{}), stopped: make(chan struct{})}
+	go c.run()
+	return c, nil
+}
+
+// run checkpoints every checkpointTick, and when a purge asks, until stop.
+func (c *checkpointer) run() {
+	defer close(c.stopped)
+	t := time.NewTicker(checkpointTick)
+	defer t.Stop()
+	for n := 1; ; n++ {
+		select {
+		case <-c.done:
+			return
+		case req := <-c.truncates:
+			req.reply <- c.afterPurgeNow(req.ctx, req.last)
+		case now := <-t.C:
+			// A failed checkpoint is tried again on a later tick; the WAL keeps the data.
+			_ = c.tick(context.Background(), now)
+			if n%optimizeEvery == 0 {
+				_, _ = c.conn.Exec(`PRAGMA analysis_limit=400; PRAGMA optimize`)
+			}
+		}
+	}
+}
+
+// tick runs the checkpoints that are due at now.
+func (c *checkpointer) tick(ctx context.Context, now time.Time) error {
+	var v int64
+	if err := c.conn.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
+		return fmt.Errorf("sqlite: data_version: %w", err)
+	}
+	committed := v != c.version
+	if committed {
+		c.version, c.quiet, c.uncopied, c.shrunk = v, 0, true, false
+	} else {
+		c.quiet++
+	}
+	if c.uncopied && (!committed || now.Sub(c.lastPassive) >= passiveEvery) {
+		c.lastPassive = now
+		if err := c.checkpoint(ctx); err != nil {
+			return err
+		}
+	}
+	if !c.shrunk && time.Duration(c.quiet)*checkpointTick >= idleAfter {
+		if err := c.gated(ctx, "TRUNCATE", gatedBusyWait); err != nil {
+			return err
+		}
+		c.shrunk = true
+	}
+	return nil
+}
+
+// checkpoint copies the WAL into the database, and restarts it when that is due.
+func (c *checkpointer) checkpoint(ctx context.Context) error {
+	frames, copied, err := c.passive(ctx)
+	if err != nil {
+		return err
+	}
+	c.uncopied = copied < frames
+	if frames < restartFrames || (frames-copied > catchUpFrames && frames < forceFrames) {
+		return nil
+	}
+	for i := 0; i < catchUpPasses && frames-copied > catchUpFrames; i++ {
+		if frames, copied, err = c.passive(ctx); err != nil {
+			return err
+		}
+	}
+	return c.gated(ctx, "RESTART", gatedBusyWait)
+}
+
+// passive runs a PASSIVE checkpoint and returns how many frames the WAL holds and how many
+// of them are copied into the database.
+func (c *checkpointer) passive(ctx context.Context) (frames, copied int, err error) {
+	var busy int
+	if err := c.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
+		return 0, 0, fmt.Errorf("sqlite: checkpoint the WAL: %w", err)
+	}
+	return frames, copied, nil
+}
+
+// gated runs a RESTART or TRUNCATE checkpoint inside the store's write gate, waiting at most
+// wait for readers of the WAL and for another process's writer. The checkpoint needs the
+// write lock: polling for it (the busy handler) against this process's writer, which takes
+// it again and again under load, could starve for seconds, while in the gate it is simply
+// the next writer in line. Writers wait while it runs, so first a PASSIVE checkpoint,
+// outside the gate, copies and syncs what the WAL holds; the one in the gate is left the
+// frames written since.
+func (c *checkpointer) gated(ctx context.Context, mode string, wait time.Duration) error {
+	if _, _, err := c.passive(ctx); err != nil {
+		return err
+	}
+	conn, err := c.conn.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s checkpoint: %w", mode, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, wait.Milliseconds())); err != nil {
+		return fmt.Errorf("sqlite: %s checkpoint: %w", mode, err)
+	}
+	defer func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA busy_timeout = %d`, busyTimeout.Milliseconds()))
+	}()
+	select {
+	case c.gate <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-c.gate }()
+	var busy, frames, copied int
+	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &frames, &copied); err != nil {
+		return fmt.Errorf("sqlite: %s checkpoint: %w", mode, err)
+	}
+	if busy != 0 {
+		return fmt.Errorf("sqlite: %s checkpoint: busy after %v (%d of %d frames checkpointed)", mode, wait, copied, frames)
+	}
+	c.uncopied = false
+	return nil
+}
+
+// afterPurge keeps the WAL small during a purge and erases it after: after a batch (last
+// false) it copies the WAL into the database and restarts it from its start, so that it does
+// not grow for as long as a large purge runs beside other writes; after the purge (last
+// true) it also truncates it to zero bytes, so that no old frame (an earlier image of a
+// page: a soft-deleted row, or a purged one before its secure deletion) is left in the -wal
+// file. Truncating only then matters: the file system takes hundreds of milliseconds to
+// truncate a file now and then, and writers wait for it.
+func (c *checkpointer) afterPurge(ctx context.Context, last bool) error {
+	req := truncation{ctx: ctx, last: last, reply: make(chan error, 1)}
+	select {
+	case c.truncates <- req:
+	case <-c.done:
+		return errors.New("sqlite: closed")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-req.reply
+}
+
+// afterPurgeNow runs afterPurge's checkpoint. Readers of older snapshots are waited for up
+// to the busy timeout; busy means one of them outlasted it, and the next purge retries.
+func (c *checkpointer) afterPurgeNow(ctx context.Context, last bool) error {
+	mode := "RESTART"
+	if last {
+		mode = "TRUNCATE"
+	}
+	return c.gated(ctx, mode, busyTimeout)
+}
+
+// stop stops the checkpointer's loop and truncates the WAL once more.
+func (c *checkpointer) stop() error {
+	close(c.done)
+	<-c.stopped
+	_, err := c.conn.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	return errors.Join(err, c.conn.Close())
+}
