@@ -79,11 +79,15 @@ postgres://user@host:port/dbname.`,
 	return root
 }
 
+// sqlitePath returns the path of the SQLite database named by --db, if it names one.
+func (a *app) sqlitePath() (string, bool) {
+	return strings.CutPrefix(a.db, "sqlite:")
+}
+
 // openStore opens and migrates the database named by --db.
 func (a *app) openStore(ctx context.Context) (store.Store, error) {
-	switch {
-	case strings.HasPrefix(a.db, "sqlite:"):
-		path := strings.TrimPrefix(a.db, "sqlite:")
+	switch path, isSQLite := a.sqlitePath(); {
+	case isSQLite:
 		if path == "" {
 			return nil, errors.New("--db sqlite: needs a path, e.g. sqlite:fini.db")
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/fini-oss/conversations/server/logline"
 	"github.com/fini-oss/conversations/server/retention"
 	"github.com/fini-oss/conversations/server/store"
+	"github.com/fini-oss/conversations/server/store/sqlite"
 	"github.com/fini-oss/conversations/server/store/storetrace"
 )
 
@@ -148,6 +149,11 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	}
 	defer s.Close()
 	reg := prometheus.NewRegistry()
+	if path, ok := a.sqlitePath(); ok {
+		if err := reg.Register(sqlite.Metrics(path)); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+	}
 	cfg := server.Config{Store: s, Logger: log, ResponseValidation: o.mode, RateLimit: o.limit, Registry: reg}
 	tp, err := startTracing(ctx, log)
 	if err != nil {
