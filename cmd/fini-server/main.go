@@ -105,10 +105,35 @@ func (a *app) openStore(ctx context.Context) (store.Store, error) {
 func (a *app) withStore(ctx context.Context, fn func(store.Store) error) error {
 	s, err := a.openStore(ctx)
 	if err != nil {
-		return err
+		return a.fullDisk(err)
 	}
 	defer s.Close()
-	return fn(s)
+	return a.fullDisk(fn(s))
+}
+
+// fullDiskError is a write refused for want of room: it says what the operator can do
+// about it, not what the driver said.
+type fullDiskError struct {
+	where string
+	err   error
+}
+
+func (e *fullDiskError) Error() string {
+	return e.where + " is full, so nothing was written: free some space, then run the command again"
+}
+
+func (e *fullDiskError) Unwrap() error { return e.err }
+
+// fullDisk returns err as a *fullDiskError if it is store.ErrDiskFull, else unchanged.
+func (a *app) fullDisk(err error) error {
+	if !errors.Is(err, store.ErrDiskFull) {
+		return err
+	}
+	where := "the database's disk"
+	if path, ok := a.sqlitePath(); ok {
+		where = "the disk that holds " + path
+	}
+	return &fullDiskError{where: where, err: err}
 }
 
 func (a *app) migrateCmd() *cobra.Command {

@@ -145,7 +145,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	}
 	s, err := a.openStore(ctx)
 	if err != nil {
-		return err
+		return a.fullDisk(err)
 	}
 	defer s.Close()
 	reg := prometheus.NewRegistry()
@@ -196,7 +196,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	if o.seedDemo {
 		if err := a.seedDemo(ctx, s, scheme+"://"+listeners[0].ln.Addr().String()); err != nil {
 			closeAll(listeners)
-			return err
+			return a.fullDisk(err)
 		}
 	}
 	errc := make(chan error, len(listeners))

@@ -98,7 +98,9 @@ func startServeOn(t *testing.T, db string, args ...string) (running, string) {
 	}()
 	line, ok := <-serving
 	if !ok {
-		t.Fatalf("serve stopped before serving: %v", <-done)
+		err := <-done
+		done <- err // for stop, which the cleanup runs
+		t.Fatalf("serve stopped before serving: %v", err)
 	}
 	s := running{log: log, stop: stop}
 	servingLine, _ := json.Marshal(line)

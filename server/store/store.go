@@ -24,6 +24,9 @@ var (
 	ErrConflict = errors.New("already exists")
 	// ErrUnavailable means the database could not be reached; the call may succeed later.
 	ErrUnavailable = errors.New("database unavailable")
+	// ErrDiskFull means the database's disk has no room for the write; nothing was written.
+	// Reads go on, and writes succeed again once space is freed. It is also ErrUnavailable.
+	ErrDiskFull = fmt.Errorf("%w: the disk is full", ErrUnavailable)
 	// ErrPurgeLocked means another process holds the purge lock: it is purging right now.
 	ErrPurgeLocked = errors.New("another process is purging")
 )

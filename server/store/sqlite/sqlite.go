@@ -48,10 +48,35 @@ const writerParams = "&_txlock=immediate&_pragma=wal_autocheckpoint(0)&_pragma=s
 // Open opens (creating if needed) the SQLite database at path and applies the migrations.
 // The database and its -wal and -shm files are readable by their owner only (0600), whatever
 // the umask; an existing database's group and other permissions are taken away.
+//
+// On a full disk it opens all the same, for reading: the first connection to a database
+// that no other one has open rebuilds its shared-memory index (the -shm file), which needs
+// room, so Open keeps a reserve file beside the database (reserve.go) and, when the disk has
+// no room for that index, removes the reserve and tries again.
 func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	if err := makePrivate(path); err != nil {
 		return nil, err
 	}
+	db, err := open(ctx, path)
+	if errors.Is(err, store.ErrDiskFull) {
+		freed, ferr := freeReserve(path)
+		if ferr != nil {
+			return nil, errors.Join(err, ferr)
+		}
+		if freed {
+			db, err = open(ctx, path)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Best effort: a disk too full for the reserve leaves none, and the next Open tries again.
+	_ = keepReserve(path)
+	return db, nil
+}
+
+// open opens the database's connections, migrates it and starts its background work.
+func open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	dsn := func(extra string) string { return dsn(path, extra) }
 	write, err := sql.Open("sqlite", dsn(writerParams))
 	if err != nil {
@@ -63,16 +88,18 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	write.SetConnMaxIdleTime(0)
 	if err := migrate(ctx, write); err != nil {
 		write.Close()
-		return nil, err
+		return nil, classify(err)
 	}
 	// Without statistics SQLite guesses that "workspace_id = ?" on a partial index beats 50
 	// primary-key lookups, and a bulk delete scans the workspace. A bounded ANALYZE (a few
 	// hundred rows an index) is quick at any size; the checkpointer refreshes it now and then.
 	// Statistics only help the planner (every key names its workspace, so no plan depends on
-	// them for correctness): a database another process holds locked is opened without them.
-	if _, err := write.ExecContext(ctx, `PRAGMA analysis_limit=400; ANALYZE`); err != nil && !isBusy(err) {
+	// them for correctness): a database another process holds locked, or on a full disk, is
+	// opened without them.
+	if _, err := write.ExecContext(ctx, `PRAGMA analysis_limit=400; ANALYZE`); err != nil && !isBusy(err) &&
+		!errors.Is(classify(err), store.ErrDiskFull) {
 		write.Close()
-		return nil, fmt.Errorf("sqlite analyze: %w", err)
+		return nil, classify(fmt.Errorf("sqlite analyze: %w", err))
 	}
 	read, err := sql.Open("sqlite", dsn("&_pragma=query_only(1)"))
 	if err != nil {
@@ -139,11 +166,16 @@ func classify(err error) error {
 		return fmt.Errorf("%w: %w", store.ErrConflict, err)
 	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 		return fmt.Errorf("%w: %w", store.ErrNotFound, err)
+	// No room to grow the shared-memory index: the file system is full (or over a quota).
+	case sqlite3.SQLITE_IOERR_SHMSIZE:
+		return fmt.Errorf("%w: %w", store.ErrDiskFull, err)
 	}
 	switch e.Code() & 0xff {
+	case sqlite3.SQLITE_FULL:
+		return fmt.Errorf("%w: %w", store.ErrDiskFull, err)
 	// BUSY and LOCKED: another process (an import, a backup) held the database for longer
 	// than the busy timeout. Like a database that cannot be reached, it is worth a retry.
-	case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+	case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	return err
