@@ -76,7 +76,7 @@ func TestServeOnAFullDisk(t *testing.T) {
 	disk.Fill()
 	s, _ := startServeOn(t, db)
 	disk.Fill()
-	do := func(method, route string) (*http.Response, string) {
+	do := func(method, route string) (int, http.Header, string) {
 		t.Helper()
 		req, err := http.NewRequest(method, "http://"+s.addr+route, nil)
 		if err != nil {
@@ -92,32 +92,32 @@ func TestServeOnAFullDisk(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return res, string(body)
+		return res.StatusCode, res.Header, string(body)
 	}
 	one := "/v2/hc-interactions/" + ids[0] + "/public"
 	for _, route := range []string{listRoute, one} {
-		if res, body := do(http.MethodGet, route); res.StatusCode != http.StatusOK {
-			t.Errorf("GET %s on a full disk: %d %s", route, res.StatusCode, body)
+		if status, _, body := do(http.MethodGet, route); status != http.StatusOK {
+			t.Errorf("GET %s on a full disk: %d %s", route, status, body)
 		}
 	}
-	res, body := do(http.MethodDelete, one)
+	status, header, body := do(http.MethodDelete, one)
 	var envelope map[string]any
 	if err := json.Unmarshal([]byte(body), &envelope); err != nil {
 		t.Fatalf("DELETE on a full disk: %v: %s", err, body)
 	}
 	want := map[string]any{"statusCode": 503.0, "message": "The database is unavailable; retry shortly", "error": "Service Unavailable"}
-	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || !maps.Equal(envelope, want) {
-		t.Errorf("DELETE on a full disk: %d, Retry-After %q, %s; want 503, a Retry-After and %v", res.StatusCode, res.Header.Get("Retry-After"), body, want)
+	if status != http.StatusServiceUnavailable || header.Get("Retry-After") == "" || !maps.Equal(envelope, want) {
+		t.Errorf("DELETE on a full disk: %d, Retry-After %q, %s; want 503, a Retry-After and %v", status, header.Get("Retry-After"), body, want)
 	}
-	if res, body := do(http.MethodGet, one); res.StatusCode != http.StatusOK {
-		t.Errorf("GET after the refused DELETE: %d %s", res.StatusCode, body)
+	if status, _, body := do(http.MethodGet, one); status != http.StatusOK {
+		t.Errorf("GET after the refused DELETE: %d %s", status, body)
 	}
 
 	disk.Free()
-	if res, body := do(http.MethodDelete, one); res.StatusCode != http.StatusOK {
-		t.Errorf("DELETE once room was freed: %d %s", res.StatusCode, body)
+	if status, _, body := do(http.MethodDelete, one); status != http.StatusOK {
+		t.Errorf("DELETE once room was freed: %d %s", status, body)
 	}
-	if res, body := do(http.MethodGet, one); res.StatusCode != http.StatusNotFound {
-		t.Errorf("GET of the deleted conversation: %d %s", res.StatusCode, body)
+	if status, _, body := do(http.MethodGet, one); status != http.StatusNotFound {
+		t.Errorf("GET of the deleted conversation: %d %s", status, body)
 	}
 }
