@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -16,16 +17,20 @@ import (
 // looks every checkpointTick:
 //
 //   - A PASSIVE checkpoint, which waits for no one, copies what the WAL holds: as soon as
-//     commits pause for a tick, and at least every passiveEvery while they go on.
+//     commits pause for a tick, and at least every passiveEvery while they go on. While an
+//     import writes its chunks, only once the WAL file holds forceFrames: copying beside it
+//     would take turns on the processor from the import and the writes beside it, and
+//     copy again pages the next chunk writes again.
 //   - A WAL restarts (the next commit writes it from its start again, instead of appending)
 //     only when a commit finds it wholly copied, which under steady writes never happens:
 //     commits land while a checkpoint copies. So once the WAL holds restartFrames, a RESTART
 //     checkpoint runs in the store's write gate, where writers wait while it copies the
-//     frames the PASSIVE one left and syncs. It runs only when that is little (the disk
-//     keeps up with the writes), or, when writes outpace the disk, once the WAL holds
-//     forceFrames: the bound, which costs the writers one wait.
-//   - Once nothing was committed for idleAfter, a TRUNCATE checkpoint in the gate empties the
-//     WAL and cuts the file to zero bytes.
+//     frames the PASSIVE one left, and the write's before it in the gate, and syncs. It runs
+//     only when the PASSIVE one left little (the disk keeps up with the writes), or, when
+//     writes outpace the disk, once the WAL holds forceFrames: the bound, which costs the
+//     writers one wait.
+//   - Once nothing was committed for idleAfter, a TRUNCATE checkpoint in the gate, if no write
+//     is under way, empties the WAL and cuts the file to zero bytes.
 //
 // The gated checkpoints wait at most gatedBusyWait for readers of the WAL (and for another
 // process's writer): a reader that holds an old snapshot longer puts them off to a later
@@ -36,6 +41,8 @@ const (
 	// restartFrames is 16 MiB of WAL with SQLite's default 4 KiB pages, forceFrames 256 MiB.
 	restartFrames = 4096
 	forceFrames   = 16 * restartFrames
+	// frameBytes is the size of a WAL frame: a 24-byte header and a page.
+	frameBytes = 24 + 4096
 	// catchUpFrames (4 MiB) is as much as a PASSIVE checkpoint may leave for a RESTART one
 	// to copy in the gate, short of forceFrames. A forced one first runs up to
 	// catchUpPasses more PASSIVE ones while they leave more.
@@ -52,6 +59,7 @@ const (
 // a connection of its own.
 type checkpointer struct {
 	conn *sql.DB
+	path string
 	// gate is the store's write gate, which the RESTART and TRUNCATE checkpoints enter.
 	gate      chan struct{}
 	truncates chan truncation
@@ -70,6 +78,9 @@ type checkpointer struct {
 	shrunk      bool
 }
 
+// errWriting is a checkpoint put off because a write is under way.
+var errWriting = errors.New("sqlite: checkpoint put off while a write is under way")
+
 // truncation is a purge's request for a RESTART or TRUNCATE checkpoint.
 type truncation struct {
 	ctx   context.Context
@@ -85,7 +96,7 @@ func startCheckpointer(dsn, path string, gate chan struct{}) (*checkpointer, err
 	}
 	conn.SetMaxOpenConns(1)
 	conn.SetConnMaxIdleTime(0)
-	c := &checkpointer{conn: conn, gate: gate, truncates: make(chan truncation), done: make(chan struct{}), stopped: make(chan struct{})}
+	c := &checkpointer{conn: conn, path: path, gate: gate, truncates: make(chan truncation), done: make(chan struct{}), stopped: make(chan struct{})}
 	go c.run()
 	return c, nil
 }
@@ -124,18 +135,43 @@ func (c *checkpointer) tick(ctx context.Context, now time.Time) error {
 		c.quiet++
 	}
 	if c.uncopied && (!committed || now.Sub(c.lastPassive) >= passiveEvery) {
-		c.lastPassive = now
-		if err := c.checkpoint(ctx); err != nil {
+		importing, err := c.importing(ctx)
+		if err != nil {
 			return err
+		}
+		if !importing || c.walBytes() >= forceFrames*frameBytes {
+			c.lastPassive = now
+			if err := c.checkpoint(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	if !c.shrunk && time.Duration(c.quiet)*checkpointTick >= idleAfter {
-		if err := c.gated(ctx, "TRUNCATE", gatedBusyWait); err != nil {
+		if err := c.gated(ctx, "TRUNCATE", gatedBusyWait, false); err != nil {
 			return err
 		}
 		c.shrunk = true
 	}
 	return nil
+}
+
+// importing reports whether an import is staged (sqlstore.Staging) and writing its chunks.
+func (c *checkpointer) importing(ctx context.Context) (bool, error) {
+	var n int
+	if err := c.conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM import_staging`).Scan(&n); err != nil {
+		return false, fmt.Errorf("sqlite: look for an import: %w", err)
+	}
+	return n > 0, nil
+}
+
+// walBytes is the size of the WAL file, which is at least what the WAL holds; 0 if it is
+// missing or unreadable.
+func (c *checkpointer) walBytes() int64 {
+	fi, err := os.Stat(c.path + "-wal")
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 // checkpoint copies the WAL into the database, and restarts it when that is due.
@@ -145,15 +181,16 @@ func (c *checkpointer) checkpoint(ctx context.Context) error {
 		return err
 	}
 	c.uncopied = copied < frames
-	if frames < restartFrames || (frames-copied > catchUpFrames && frames < forceFrames) {
+	force := frames >= forceFrames
+	if frames < restartFrames || (frames-copied > catchUpFrames && !force) {
 		return nil
 	}
-	for i := 0; i < catchUpPasses && frames-copied > catchUpFrames; i++ {
+	for i := 0; force && i < catchUpPasses && frames-copied > catchUpFrames; i++ {
 		if frames, copied, err = c.passive(ctx); err != nil {
 			return err
 		}
 	}
-	return c.gated(ctx, "RESTART", gatedBusyWait)
+	return c.gated(ctx, "RESTART", gatedBusyWait, true)
 }
 
 // passive runs a PASSIVE checkpoint and returns how many frames the WAL holds and how many
@@ -167,13 +204,14 @@ func (c *checkpointer) passive(ctx context.Context) (frames, copied int, err err
 }
 
 // gated runs a RESTART or TRUNCATE checkpoint inside the store's write gate, waiting at most
-// wait for readers of the WAL and for another process's writer. The checkpoint needs the
-// write lock: polling for it (the busy handler) against this process's writer, which takes
-// it again and again under load, could starve for seconds, while in the gate it is simply
-// the next writer in line. Writers wait while it runs, so first a PASSIVE checkpoint,
-// outside the gate, copies and syncs what the WAL holds; the one in the gate is left the
-// frames written since.
-func (c *checkpointer) gated(ctx context.Context, mode string, wait time.Duration) error {
+// wait for readers of the WAL and for another process's writer; it waits for its turn in the
+// gate if inTurn, else it puts the checkpoint off (errWriting) while a write is under way.
+// The checkpoint needs the write lock: polling for it (the busy handler) against this
+// process's writer, which takes it again and again under load, could starve for seconds,
+// while in the gate it is simply the next writer in line. Writers wait while it runs, so
+// first a PASSIVE checkpoint, outside the gate, copies and syncs what the WAL holds; the one
+// in the gate is left the frames written since.
+func (c *checkpointer) gated(ctx context.Context, mode string, wait time.Duration, inTurn bool) error {
 	if _, _, err := c.passive(ctx); err != nil {
 		return err
 	}
@@ -188,10 +226,18 @@ func (c *checkpointer) gated(ctx context.Context, mode string, wait time.Duratio
 	defer func() {
 		_, _ = conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA busy_timeout = %d`, busyTimeout.Milliseconds()))
 	}()
-	select {
-	case c.gate <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	if inTurn {
+		select {
+		case c.gate <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	} else {
+		select {
+		case c.gate <- struct{}{}:
+		default:
+			return errWriting
+		}
 	}
 	defer func() { <-c.gate }()
 	var busy, frames, copied int
@@ -231,7 +277,7 @@ func (c *checkpointer) afterPurgeNow(ctx context.Context, last bool) error {
 	if last {
 		mode = "TRUNCATE"
 	}
-	return c.gated(ctx, mode, busyTimeout)
+	return c.gated(ctx, mode, busyTimeout, true)
 }
 
 // stop stops the checkpointer's loop and truncates the WAL once more.

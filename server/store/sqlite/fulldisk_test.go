@@ -157,17 +157,25 @@ func TestWritesBeyondMaxPageCountAreDiskFull(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	ws, _, ids := seedSmall(t, db)
-	// The writer is one connection, which keeps the limit for its life.
+	cs := bigConversations(ws, 60)
+	if err := db.ImportConversations(ctx, store.All(cs)); err != nil {
+		t.Fatal(err)
+	}
+	bulk := make([]uuid.UUID, 50)
+	for i := range bulk {
+		bulk[i] = cs[i].ID
+	}
+	// The writer is one connection, which keeps the limit for its life. 50 deletion records
+	// take more than the one page the empty record has.
 	if _, err := db.Write.ExecContext(ctx, `PRAGMA max_page_count = 1`); err != nil { // as low as it goes: the current size
 		t.Fatal(err)
 	}
-	cs := bigConversations(ws, 50)
-	failsFull(t, "import", db.ImportConversations(ctx, store.All(cs)))
+	failsFull(t, "bulk delete", db.BulkDeleteConversations(ctx, ws, bulk, store.Operator("test")))
 	reads(t, db, ws, ids)
 	if _, err := db.Write.ExecContext(ctx, `PRAGMA max_page_count = 1073741823`); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.ImportConversations(ctx, store.All(cs)); err != nil {
-		t.Fatalf("import with room: %v", err)
+	if err := db.BulkDeleteConversations(ctx, ws, bulk, store.Operator("test")); err != nil {
+		t.Fatalf("bulk delete with room: %v", err)
 	}
 }

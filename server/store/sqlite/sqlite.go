@@ -109,13 +109,27 @@ func open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	db := &sqlstore.DB{Read: read, Write: write, Dialect: Dialect, Now: time.Now, WriteGate: make(chan struct{}, 1)}
+	db := &sqlstore.DB{Read: read, Write: write, Dialect: Dialect, Now: time.Now, WriteGate: make(chan struct{}, 1),
+		Staging: staging(path)}
 	cp, err := startCheckpointer(dsn(""), path, db.WriteGate)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	db.OnClose, db.AfterPurge = cp.stop, cp.afterPurge
+	// An import whose process died left rows that no statement sees: removed in the
+	// background, at most until Close, and otherwise by the next import or open.
+	bg, cancel := context.WithCancel(context.Background())
+	dropped := make(chan struct{})
+	go func() {
+		defer close(dropped)
+		_ = db.DropAbandonedImport(bg)
+	}()
+	db.OnClose = func() error {
+		cancel()
+		<-dropped
+		return cp.stop()
+	}
+	db.AfterPurge = cp.afterPurge
 	// One writer: the deletes waiting for it share its transactions (sqlstore's group commit).
 	db.StartGroupCommit()
 	return db, nil
@@ -135,11 +149,6 @@ var Dialect = sqlstore.Dialect{
 	// waited for the lock, and another wait would only outlast the client's (a 503 with
 	// Retry-After says the same in time).
 	Retryable: func(error) bool { return false },
-	// A bulk load touches every index all over: 64 MiB of cache keep their pages in memory.
-	// Requests' commits keep SQLite's default (2 MB), because each commit walks the page
-	// cache's hash table, which grows with the pages cached (a 64 MiB cache made a delete
-	// 27% slower).
-	ImportPragmas: [2]string{`PRAGMA cache_size = -65536`, `PRAGMA cache_size = -2000`},
 }
 
 // isBusy reports whether err is SQLite's "database is locked" (BUSY or LOCKED).

@@ -16,9 +16,6 @@ import (
 	"github.com/fini-oss/conversations/server/store/storetest"
 )
 
-// frameBytes is the size of a WAL frame: a 24-byte header and a 4 KiB page.
-const frameBytes = 24 + 4096
-
 func walSize(t *testing.T, path string) int64 {
 	t.Helper()
 	fi, err := os.Stat(path + "-wal")

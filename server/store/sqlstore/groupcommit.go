@@ -20,6 +20,19 @@ import (
 // maxGroup bounds the writes one transaction takes: a request waits for its group at most.
 const maxGroup = 16
 
+// Turns with another process's writer (an import, which writes in chunks: staging.go).
+// SQLite keeps no queue of writers: a process waiting for the write lock polls for it, and
+// would find it free only in the microseconds between this committer's commit and its next
+// BEGIN, since the committer takes the lock again at once while writes are waiting. So once a
+// BEGIN waited for the lock (it took longer than contended), for sharing after it the
+// committer leaves the lock free for shareFor before each transaction. A writer that polls
+// every millisecond takes it then.
+const (
+	contended = time.Millisecond
+	sharing   = time.Second
+	shareFor  = 2 * time.Millisecond
+)
+
 // groupWrite is one write waiting for a group.
 type groupWrite struct {
 	ctx  context.Context
@@ -77,6 +90,9 @@ func (db *DB) commitGroups() {
 				break more
 			}
 		}
+		if time.Now().Before(db.sharingUntil) {
+			time.Sleep(shareFor)
+		}
 		db.commitGroup(group)
 	}
 }
@@ -106,7 +122,10 @@ func (db *DB) commitGroup(group []*groupWrite) {
 // writes with it; a write whose request is gone before its turn is not run.
 func (db *DB) tryGroup(group []*groupWrite, results []error) error {
 	ctx := context.Background()
-	tx, leave, err := db.beginWrite(ctx)
+	tx, leave, began, err := db.beginWrite(ctx)
+	if began > contended {
+		db.sharingUntil = time.Now().Add(sharing)
+	}
 	if err != nil {
 		return err
 	}
