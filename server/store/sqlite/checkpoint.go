@@ -24,17 +24,19 @@ import (
 //   - A WAL restarts (the next commit writes it from its start again, instead of appending)
 //     only when a commit finds it wholly copied, which under steady writes never happens:
 //     commits land while a checkpoint copies. So once the WAL holds restartFrames, a RESTART
-//     checkpoint runs in the store's write gate, where writers wait while it copies the
-//     frames the PASSIVE one left, and the write's before it in the gate, and syncs. It runs
-//     only when the PASSIVE one left little (the disk keeps up with the writes), or, when
-//     writes outpace the disk, once the WAL holds forceFrames: the bound, which costs the
-//     writers one wait.
+//     checkpoint runs in the store's write gate, where writers wait while it copies what
+//     the PASSIVE one left and syncs. That is little when the PASSIVE one left little (the
+//     disk keeps up with the writes) and no write came since: the RESTART waits up to
+//     freeGateWait for a moment when no write is under way. When writes outpace the disk,
+//     or follow each other without a pause, it runs once the WAL holds forceFrames, in its
+//     turn among the writers: the bound, which costs them one wait.
 //   - Once nothing was committed for idleAfter, a TRUNCATE checkpoint in the gate, if no write
 //     is under way, empties the WAL and cuts the file to zero bytes.
 //
-// The gated checkpoints wait at most gatedBusyWait for readers of the WAL (and for another
-// process's writer): a reader that holds an old snapshot longer puts them off to a later
-// tick, and writers, waiting in the gate meanwhile, are not held up for long.
+// The gated checkpoints wait at most gatedBusyWait for the readers of the WAL to finish (and
+// for another process's writer): readers that start once it is copied do not read it, and a
+// reader that holds an old snapshot longer puts the checkpoint off to a later tick, while the
+// writers that wait in the gate meanwhile are not held up for long.
 const (
 	checkpointTick = 100 * time.Millisecond
 	passiveEvery   = 500 * time.Millisecond
@@ -49,7 +51,8 @@ const (
 	catchUpFrames = 1024
 	catchUpPasses = 3
 	idleAfter     = 2 * time.Second
-	gatedBusyWait = 50 * time.Millisecond
+	gatedBusyWait = 5 * time.Millisecond
+	freeGateWait  = 50 * time.Millisecond
 	// optimizeEvery is how many ticks pass between refreshes of the planner's statistics
 	// (about ten minutes).
 	optimizeEvery = int(10 * time.Minute / checkpointTick)
@@ -76,6 +79,40 @@ type checkpointer struct {
 	uncopied    bool
 	lastPassive time.Time
 	shrunk      bool
+}
+
+// inTurn tells gated to wait for its turn in the gate.
+const inTurn = -1
+
+// enterGate enters the write gate: in its turn if free is inTurn, else when no write holds
+// it, checking every millisecond for at most free (errWriting if it never is).
+func (c *checkpointer) enterGate(ctx context.Context, free time.Duration) error {
+	if free == inTurn {
+		select {
+		case c.gate <- struct{}{}:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	deadline := time.Now().Add(free)
+	for {
+		select {
+		case c.gate <- struct{}{}:
+			return nil
+		default:
+		}
+		if time.Now().After(deadline) {
+			return errWriting
+		}
+		t := time.NewTimer(time.Millisecond)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
 }
 
 // errWriting is a checkpoint put off because a write is under way.
@@ -147,7 +184,7 @@ func (c *checkpointer) tick(ctx context.Context, now time.Time) error {
 		}
 	}
 	if !c.shrunk && time.Duration(c.quiet)*checkpointTick >= idleAfter {
-		if err := c.gated(ctx, "TRUNCATE", gatedBusyWait, false); err != nil {
+		if err := c.gated(ctx, "TRUNCATE", gatedBusyWait, freeGateWait); err != nil {
 			return err
 		}
 		c.shrunk = true
@@ -190,7 +227,10 @@ func (c *checkpointer) checkpoint(ctx context.Context) error {
 			return err
 		}
 	}
-	return c.gated(ctx, "RESTART", gatedBusyWait, true)
+	if force {
+		return c.gated(ctx, "RESTART", gatedBusyWait, inTurn)
+	}
+	return c.gated(ctx, "RESTART", gatedBusyWait, freeGateWait)
 }
 
 // passive runs a PASSIVE checkpoint and returns how many frames the WAL holds and how many
@@ -205,13 +245,14 @@ func (c *checkpointer) passive(ctx context.Context) (frames, copied int, err err
 
 // gated runs a RESTART or TRUNCATE checkpoint inside the store's write gate, waiting at most
 // wait for readers of the WAL and for another process's writer; it waits for its turn in the
-// gate if inTurn, else it puts the checkpoint off (errWriting) while a write is under way.
+// gate if free is inTurn, else it waits at most free for the gate to be free (no write under
+// way) and puts the checkpoint off (errWriting) if it is not.
 // The checkpoint needs the write lock: polling for it (the busy handler) against this
 // process's writer, which takes it again and again under load, could starve for seconds,
 // while in the gate it is simply the next writer in line. Writers wait while it runs, so
 // first a PASSIVE checkpoint, outside the gate, copies and syncs what the WAL holds; the one
 // in the gate is left the frames written since.
-func (c *checkpointer) gated(ctx context.Context, mode string, wait time.Duration, inTurn bool) error {
+func (c *checkpointer) gated(ctx context.Context, mode string, wait, free time.Duration) error {
 	if _, _, err := c.passive(ctx); err != nil {
 		return err
 	}
@@ -226,18 +267,8 @@ func (c *checkpointer) gated(ctx context.Context, mode string, wait time.Duratio
 	defer func() {
 		_, _ = conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA busy_timeout = %d`, busyTimeout.Milliseconds()))
 	}()
-	if inTurn {
-		select {
-		case c.gate <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	} else {
-		select {
-		case c.gate <- struct{}{}:
-		default:
-			return errWriting
-		}
+	if err := c.enterGate(ctx, free); err != nil {
+		return err
 	}
 	defer func() { <-c.gate }()
 	var busy, frames, copied int
@@ -277,7 +308,7 @@ func (c *checkpointer) afterPurgeNow(ctx context.Context, last bool) error {
 	if last {
 		mode = "TRUNCATE"
 	}
-	return c.gated(ctx, mode, busyTimeout, true)
+	return c.gated(ctx, mode, busyTimeout, inTurn)
 }
 
 // stop stops the checkpointer's loop and truncates the WAL once more.

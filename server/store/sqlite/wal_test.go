@@ -58,7 +58,7 @@ func TestWALStaysBoundedUnderSteadyWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	ws, ids := storetest.SeedBulks(t, db, 4) // 10,000 conversations of about 2 KB
+	ws, ids, _ := storetest.SeedBulks(t, db, 4) // 10,000 conversations of about 2 KB
 	// Reopened, the store starts with an empty WAL: what it holds next is the deletes'.
 	if err := db.Close(); err != nil {
 		t.Fatal(err)

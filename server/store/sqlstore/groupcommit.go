@@ -20,13 +20,13 @@ import (
 // maxGroup bounds the writes one transaction takes: a request waits for its group at most.
 const maxGroup = 16
 
-// Turns with another process's writer (an import, which writes in chunks: staging.go).
-// SQLite keeps no queue of writers: a process waiting for the write lock polls for it, and
-// would find it free only in the microseconds between this committer's commit and its next
-// BEGIN, since the committer takes the lock again at once while writes are waiting. So once a
-// BEGIN waited for the lock (it took longer than contended), for sharing after it the
-// committer leaves the lock free for shareFor before each transaction. A writer that polls
-// every millisecond takes it then.
+// Turns with another process's import, which writes in chunks (staging.go). SQLite keeps no
+// queue of writers: a process waiting for the write lock polls for it, and would find it free
+// only in the microseconds between this committer's commit and its next BEGIN, since the
+// committer takes the lock again at once while writes are waiting. So once a BEGIN waited
+// for the lock (it took longer than contended) while an import is staged, for sharing after
+// it the committer leaves the lock free for shareFor before each transaction. The import,
+// which polls every millisecond, takes it then.
 const (
 	contended = time.Millisecond
 	sharing   = time.Second
@@ -123,13 +123,13 @@ func (db *DB) commitGroup(group []*groupWrite) {
 func (db *DB) tryGroup(group []*groupWrite, results []error) error {
 	ctx := context.Background()
 	tx, leave, began, err := db.beginWrite(ctx)
-	if began > contended {
-		db.sharingUntil = time.Now().Add(sharing)
-	}
 	if err != nil {
 		return err
 	}
 	defer leave()
+	if began > contended && db.importClaimed(ctx, tx) {
+		db.sharingUntil = time.Now().Add(sharing)
+	}
 	if len(group) == 1 {
 		return db.commitAlone(ctx, tx, group[0], &results[0])
 	}

@@ -154,6 +154,17 @@ func readChunks(ctx context.Context, rows iter.Seq2[[]any, error], size *atomic.
 	return chunks
 }
 
+// importClaimed reports whether an import has staged rows (its claim exists), as tx sees it;
+// false where imports are not staged, or when the query fails.
+func (db *DB) importClaimed(ctx context.Context, tx *sql.Tx) bool {
+	if db.Staging == nil {
+		return false
+	}
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM import_staging`).Scan(&n)
+	return err == nil && n > 0
+}
+
 // unstage removes the rows of a failed import, if it claimed any, and returns why it failed.
 // The removal runs whatever ctx says (an interrupted import is removed too); if it fails as
 // well, the rows stay hidden, and the next import or open removes them.
