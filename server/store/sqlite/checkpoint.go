@@ -23,15 +23,16 @@ import (
 //     copy again pages the next chunk writes again.
 //   - A WAL restarts (the next commit writes it from its start again, instead of appending)
 //     only when a commit finds it wholly copied, which under steady writes never happens:
-//     commits land while a checkpoint copies. So once the WAL holds restartFrames, a RESTART
-//     checkpoint runs in the store's write gate, where writers wait while it copies what
-//     the PASSIVE one left and syncs. That is little when the PASSIVE one left little (the
-//     disk keeps up with the writes) and no write came since: the RESTART waits up to
-//     freeGateWait for a moment when no write is under way. When writes outpace the disk,
-//     or follow each other without a pause, it runs once the WAL holds forceFrames, in its
-//     turn among the writers: the bound, which costs them one wait.
-//   - Once nothing was committed for idleAfter, a TRUNCATE checkpoint in the gate, if no write
-//     is under way, empties the WAL and cuts the file to zero bytes.
+//     commits land while a checkpoint copies. So once the WAL holds restartFrames and the
+//     PASSIVE checkpoint left little (the disk keeps up with the writes), a RESTART
+//     checkpoint runs in the store's write gate, where writers wait. It enters the gate at a
+//     moment when the WAL is wholly copied and no write is under way, trying for up to
+//     freeGateWait every tick until it runs: then it has nothing to copy or sync, only the
+//     readers of the WAL to wait for. When writes outpace the disk, or leave no such moment, it runs once the WAL holds
+//     forceFrames, in its turn among the writers, and copies and syncs what they committed:
+//     the bound, which costs them one wait.
+//   - Once nothing was committed for idleAfter, a TRUNCATE checkpoint in the gate, entered
+//     the same way, empties the WAL and cuts the file to zero bytes.
 //
 // The gated checkpoints wait at most gatedBusyWait for the readers of the WAL to finish (and
 // for another process's writer): readers that start once it is copied do not read it, and a
@@ -51,8 +52,10 @@ const (
 	catchUpFrames = 1024
 	catchUpPasses = 3
 	idleAfter     = 2 * time.Second
-	gatedBusyWait = 5 * time.Millisecond
+	gatedBusyWait = 10 * time.Millisecond
 	freeGateWait  = 50 * time.Millisecond
+	// quickCheckpoint is how long a PASSIVE checkpoint with little to copy takes at most.
+	quickCheckpoint = 10 * time.Millisecond
 	// optimizeEvery is how many ticks pass between refreshes of the planner's statistics
 	// (about ten minutes).
 	optimizeEvery = int(10 * time.Minute / checkpointTick)
@@ -72,48 +75,19 @@ type checkpointer struct {
 	// The state of run. version is the database's data_version at the last tick, which
 	// changes when another connection commits; quiet counts the ticks since it last did.
 	// uncopied says commits may have left frames no checkpoint copied; lastPassive is when
-	// the last PASSIVE checkpoint ran; shrunk says the WAL was truncated since the last
-	// commit.
+	// the last PASSIVE checkpoint ran; restartDue says the WAL is to restart, at a moment
+	// without writes (tick tries every tick); shrunk says the WAL was truncated since the
+	// last commit.
 	version     int64
 	quiet       int
 	uncopied    bool
 	lastPassive time.Time
+	restartDue  bool
 	shrunk      bool
 }
 
 // inTurn tells gated to wait for its turn in the gate.
 const inTurn = -1
-
-// enterGate enters the write gate: in its turn if free is inTurn, else when no write holds
-// it, checking every millisecond for at most free (errWriting if it never is).
-func (c *checkpointer) enterGate(ctx context.Context, free time.Duration) error {
-	if free == inTurn {
-		select {
-		case c.gate <- struct{}{}:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	deadline := time.Now().Add(free)
-	for {
-		select {
-		case c.gate <- struct{}{}:
-			return nil
-		default:
-		}
-		if time.Now().After(deadline) {
-			return errWriting
-		}
-		t := time.NewTimer(time.Millisecond)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		}
-	}
-}
 
 // errWriting is a checkpoint put off because a write is under way.
 var errWriting = errors.New("sqlite: checkpoint put off while a write is under way")
@@ -183,6 +157,12 @@ func (c *checkpointer) tick(ctx context.Context, now time.Time) error {
 			}
 		}
 	}
+	if c.restartDue {
+		if err := c.gated(ctx, "RESTART", gatedBusyWait, freeGateWait); err != nil {
+			return err
+		}
+		c.restartDue = false
+	}
 	if !c.shrunk && time.Duration(c.quiet)*checkpointTick >= idleAfter {
 		if err := c.gated(ctx, "TRUNCATE", gatedBusyWait, freeGateWait); err != nil {
 			return err
@@ -211,51 +191,49 @@ func (c *checkpointer) walBytes() int64 {
 	return fi.Size()
 }
 
-// checkpoint copies the WAL into the database, and restarts it when that is due.
+// checkpoint copies the WAL into the database, and finds whether a restart is due: then, or
+// at a later tick, tick runs it. At forceFrames it runs it at once, in its turn.
 func (c *checkpointer) checkpoint(ctx context.Context) error {
 	frames, copied, err := c.passive(ctx)
 	if err != nil {
 		return err
 	}
 	c.uncopied = copied < frames
-	force := frames >= forceFrames
-	if frames < restartFrames || (frames-copied > catchUpFrames && !force) {
+	if frames < forceFrames {
+		c.restartDue = frames >= restartFrames && frames-copied <= catchUpFrames
 		return nil
 	}
-	for i := 0; force && i < catchUpPasses && frames-copied > catchUpFrames; i++ {
+	for i := 0; i < catchUpPasses && frames-copied > catchUpFrames; i++ {
 		if frames, copied, err = c.passive(ctx); err != nil {
 			return err
 		}
 	}
-	if force {
-		return c.gated(ctx, "RESTART", gatedBusyWait, inTurn)
+	if err := c.gated(ctx, "RESTART", gatedBusyWait, inTurn); err != nil {
+		return err
 	}
-	return c.gated(ctx, "RESTART", gatedBusyWait, freeGateWait)
+	c.restartDue = false
+	return nil
 }
 
 // passive runs a PASSIVE checkpoint and returns how many frames the WAL holds and how many
 // of them are copied into the database.
 func (c *checkpointer) passive(ctx context.Context) (frames, copied int, err error) {
-	var busy int
-	if err := c.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
+	conn, err := c.conn.Conn(ctx)
+	if err != nil {
 		return 0, 0, fmt.Errorf("sqlite: checkpoint the WAL: %w", err)
 	}
-	return frames, copied, nil
+	defer conn.Close()
+	_, frames, copied, err = walCheckpoint(ctx, conn, "PASSIVE")
+	return frames, copied, err
 }
 
 // gated runs a RESTART or TRUNCATE checkpoint inside the store's write gate, waiting at most
-// wait for readers of the WAL and for another process's writer; it waits for its turn in the
-// gate if free is inTurn, else it waits at most free for the gate to be free (no write under
-// way) and puts the checkpoint off (errWriting) if it is not.
-// The checkpoint needs the write lock: polling for it (the busy handler) against this
-// process's writer, which takes it again and again under load, could starve for seconds,
-// while in the gate it is simply the next writer in line. Writers wait while it runs, so
-// first a PASSIVE checkpoint, outside the gate, copies and syncs what the WAL holds; the one
-// in the gate is left the frames written since.
+// wait for readers of the WAL and for another process's writer. The checkpoint needs the
+// write lock: polling for it (the busy handler) against this process's writer, which takes
+// it again and again under load, could starve for seconds, while in the gate it is simply
+// the next writer in line. Writers wait while it runs, so it enters the gate with as little
+// left to copy as it can (enterGate).
 func (c *checkpointer) gated(ctx context.Context, mode string, wait, free time.Duration) error {
-	if _, _, err := c.passive(ctx); err != nil {
-		return err
-	}
 	conn, err := c.conn.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlite: %s checkpoint: %w", mode, err)
@@ -267,19 +245,76 @@ func (c *checkpointer) gated(ctx context.Context, mode string, wait, free time.D
 	defer func() {
 		_, _ = conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA busy_timeout = %d`, busyTimeout.Milliseconds()))
 	}()
-	if err := c.enterGate(ctx, free); err != nil {
+	if err := c.enterGate(ctx, conn, free); err != nil {
 		return err
 	}
 	defer func() { <-c.gate }()
-	var busy, frames, copied int
-	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &frames, &copied); err != nil {
-		return fmt.Errorf("sqlite: %s checkpoint: %w", mode, err)
+	busy, frames, copied, err := walCheckpoint(ctx, conn, mode)
+	if err != nil {
+		return err
 	}
 	if busy != 0 {
 		return fmt.Errorf("sqlite: %s checkpoint: busy after %v (%d of %d frames checkpointed)", mode, wait, copied, frames)
 	}
 	c.uncopied = false
 	return nil
+}
+
+// enterGate enters the write gate after a PASSIVE checkpoint, on conn, copied and synced
+// what the WAL holds. If free is inTurn it then waits for its turn, and the gated checkpoint
+// has the frames committed meanwhile to copy and sync. Else it tries for at most free, every
+// millisecond, to enter at a moment when the WAL is wholly copied and no write holds the gate:
+// the gated checkpoint then has nothing to copy, only readers to wait for. errWriting says
+// that no such moment came, or that a checkpoint found much to copy (writes keep coming).
+func (c *checkpointer) enterGate(ctx context.Context, conn *sql.Conn, free time.Duration) error {
+	deadline := time.Now().Add(free)
+	last := -1
+	for {
+		start := time.Now()
+		_, frames, copied, err := walCheckpoint(ctx, conn, "PASSIVE")
+		if err != nil {
+			return err
+		}
+		if free == inTurn {
+			select {
+			case c.gate <- struct{}{}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		// A checkpoint reports the frames the WAL held when it began: only when two in a
+		// row find the same, all copied, did no commit land since the first began.
+		if copied == frames && frames == last {
+			select {
+			case c.gate <- struct{}{}:
+				return nil
+			default:
+			}
+		}
+		last = frames
+		// A checkpoint that took a while had much to copy: commits keep coming, and more
+		// checkpoints back to back would only take the processor from them.
+		if now := time.Now(); now.After(deadline) || now.Sub(start) > quickCheckpoint {
+			return errWriting
+		}
+		t := time.NewTimer(time.Millisecond)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+}
+
+// walCheckpoint runs a checkpoint of mode on conn and returns its result: whether it was
+// busy, how many frames the WAL holds and how many of them are copied into the database.
+func walCheckpoint(ctx context.Context, conn *sql.Conn, mode string) (busy, frames, copied int, err error) {
+	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &frames, &copied); err != nil {
+		return 0, 0, 0, fmt.Errorf("sqlite: %s checkpoint: %w", mode, err)
+	}
+	return busy, frames, copied, nil
 }
 
 // afterPurge keeps the WAL small during a purge and erases it after: after a batch (last

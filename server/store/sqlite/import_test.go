@@ -11,8 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -279,9 +281,9 @@ func TestConcurrentImportsTakeTurns(t *testing.T) {
 }
 
 // The helper process of TestImportInAnotherProcess: it imports into the database at
-// $FINI_IMPORT_HELPER, says "staged" once it gave the import stagedRows rows, and gives the
-// rest once its standard input closes.
-const stagedRows = 2000
+// $FINI_IMPORT_HELPER; once it gave the import stagedRows rows and the import staged some (its
+// claim exists), it says "staged", and gives the rest once its standard input closes.
+const stagedRows = 4000
 
 func TestImportHelperProcess(t *testing.T) {
 	path := os.Getenv("FINI_IMPORT_HELPER")
@@ -298,6 +300,12 @@ func TestImportHelperProcess(t *testing.T) {
 	rows := func(yield func(store.Conversation, error) bool) {
 		for i := range 2 * stagedRows {
 			if i == stagedRows {
+				for deadline := time.Now().Add(time.Minute); !claimed(t, path); runtime.Gosched() {
+					if time.Now().After(deadline) {
+						t.Error("nothing staged after a minute")
+						return
+					}
+				}
 				fmt.Println("staged")
 				_, _ = io.Copy(io.Discard, os.Stdin)
 			}
