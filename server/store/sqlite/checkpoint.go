@@ -27,8 +27,8 @@ import (
 //     PASSIVE checkpoint left little (the disk keeps up with the writes), a RESTART
 //     checkpoint runs in the store's write gate, where writers wait. It enters the gate at a
 //     moment when the WAL is wholly copied and no write is under way, trying for up to
-//     freeGateWait every tick until it runs: then it has nothing to copy or sync, only the
-//     readers of the WAL to wait for. When writes outpace the disk, or leave no such moment, it runs once the WAL holds
+//     freeGateWait after each PASSIVE checkpoint until it runs: then it has nothing to copy
+//     or sync, only the readers of the WAL to wait for. When writes outpace the disk, or leave no such moment, it runs once the WAL holds
 //     forceFrames, in its turn among the writers, and copies and syncs what they committed:
 //     the bound, which costs them one wait.
 //   - Once nothing was committed for idleAfter, a TRUNCATE checkpoint in the gate, entered
@@ -53,9 +53,9 @@ const (
 	catchUpPasses = 3
 	idleAfter     = 2 * time.Second
 	gatedBusyWait = 10 * time.Millisecond
-	freeGateWait  = 50 * time.Millisecond
-	// quickCheckpoint is how long a PASSIVE checkpoint with little to copy takes at most.
-	quickCheckpoint = 10 * time.Millisecond
+	freeGateWait  = 100 * time.Millisecond
+	// fewFrames are what a checkpoint copies when little was committed since the last.
+	fewFrames = 256
 	// optimizeEvery is how many ticks pass between refreshes of the planner's statistics
 	// (about ten minutes).
 	optimizeEvery = int(10 * time.Minute / checkpointTick)
@@ -145,19 +145,22 @@ func (c *checkpointer) tick(ctx context.Context, now time.Time) error {
 	} else {
 		c.quiet++
 	}
+	copied := false
 	if c.uncopied && (!committed || now.Sub(c.lastPassive) >= passiveEvery) {
 		importing, err := c.importing(ctx)
 		if err != nil {
 			return err
 		}
 		if !importing || c.walBytes() >= forceFrames*frameBytes {
-			c.lastPassive = now
+			c.lastPassive, copied = now, true
 			if err := c.checkpoint(ctx); err != nil {
 				return err
 			}
 		}
 	}
-	if c.restartDue {
+	// A restart that is due is tried as often as the PASSIVE checkpoints run, whose copying
+	// its own checkpoints would only do sooner, and more often, beside the writes.
+	if c.restartDue && (copied || !committed) {
 		if err := c.gated(ctx, "RESTART", gatedBusyWait, freeGateWait); err != nil {
 			return err
 		}
@@ -268,9 +271,18 @@ func (c *checkpointer) gated(ctx context.Context, mode string, wait, free time.D
 // that no such moment came, or that a checkpoint found much to copy (writes keep coming).
 func (c *checkpointer) enterGate(ctx context.Context, conn *sql.Conn, free time.Duration) error {
 	deadline := time.Now().Add(free)
-	last := -1
+	last, lastCopied := -1, -1
 	for {
-		start := time.Now()
+		// While a write holds the gate, a checkpoint would copy its frames for nothing.
+		for free != inTurn && len(c.gate) > 0 && time.Now().Before(deadline) {
+			t := time.NewTimer(time.Millisecond)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			}
+		}
 		_, frames, copied, err := walCheckpoint(ctx, conn, "PASSIVE")
 		if err != nil {
 			return err
@@ -292,10 +304,11 @@ func (c *checkpointer) enterGate(ctx context.Context, conn *sql.Conn, free time.
 			default:
 			}
 		}
-		last = frames
-		// A checkpoint that took a while had much to copy: commits keep coming, and more
-		// checkpoints back to back would only take the processor from them.
-		if now := time.Now(); now.After(deadline) || now.Sub(start) > quickCheckpoint {
+		// A checkpoint that had much to copy says that commits keep coming: more checkpoints
+		// back to back would only take the processor and the disk from them.
+		busy := lastCopied >= 0 && copied-lastCopied > fewFrames
+		last, lastCopied = frames, copied
+		if busy || time.Now().After(deadline) {
 			return errWriting
 		}
 		t := time.NewTimer(time.Millisecond)

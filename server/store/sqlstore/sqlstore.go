@@ -81,7 +81,7 @@ type DB struct {
 	group                chan *groupWrite
 	groupStop, groupDone chan struct{}
 	// sharingUntil is when the group committer stops leaving turns to another process's
-	// writer (groupcommit.go); only the committer reads and writes it.
+	// import (groupcommit.go); only the committer reads and writes it.
 	sharingUntil time.Time
 }
 
