@@ -34,7 +34,7 @@ func TestDrive(t *testing.T) {
 		for _, n := range r.Statuses {
 			total += n
 		}
-		if r.Requests == 0 || total != r.Requests || r.Errors != 0 || r.P99ms < r.P50ms {
+		if r.Requests == 0 || total != r.Requests || r.Errors != 0 || r.P99ms < r.P50ms || r.MaxMs < r.P99ms {
 			t.Errorf("%s: %+v", op, r)
 		}
 	}
