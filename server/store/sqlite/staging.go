@@ -27,16 +27,34 @@ const importParams = "&_txlock=immediate&_pragma=busy_timeout(0)&_pragma=wal_aut
 	"&_pragma=cache_size(-65536)"
 
 // Waits of an import: it checks for its turn every lockPoll, gives up after lockWait
-// without one (a writer that never lets go), and leaves the lock free for importPause after
-// each transaction while another process has the database open. importPause covers the
-// interval at which SQLite's busy handler retries a writer that has waited as long as a chunk
-// takes (25 ms after 78 ms); slotPoll is how often a second import checks for its turn.
+// without one (a writer that never lets go), and, while another process has the database
+// open, leaves the lock free after each transaction (pause); slotPoll is how often a second
+// import checks for its turn.
 const (
-	lockPoll    = time.Millisecond
-	lockWait    = 30 * time.Second
-	importPause = 30 * time.Millisecond
-	slotPoll    = 50 * time.Millisecond
+	lockPoll = time.Millisecond
+	lockWait = 30 * time.Second
+	slotPoll = 50 * time.Millisecond
 )
+
+// SQLite's busy handler (sqliteDefaultBusyCallback) lets a writer that waits for the lock
+// try again after busyDelays[i] ms, once it waited busyTotals[i] ms; then every 100 ms.
+var (
+	busyDelays = [...]int{1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100}
+	busyTotals = [...]int{0, 1, 3, 8, 18, 33, 53, 78, 103, 128, 178, 228}
+)
+
+// retryWithin is how long a writer of another process that began to wait when a
+// transaction began, held ago, may sleep before it tries again: its busy handler's delay
+// then.
+func retryWithin(held time.Duration) time.Duration {
+	ms := int(held.Milliseconds())
+	for i := len(busyTotals) - 1; i >= 0; i-- {
+		if ms >= busyTotals[i] {
+			return time.Duration(busyDelays[i]) * time.Millisecond
+		}
+	}
+	return time.Millisecond
+}
 
 // staging is the database at path's sqlstore.Staging. The import slot is an exclusive lock
 // on a database of its own, path plus "-import", which holds no data: SQLite's locks are
@@ -63,16 +81,17 @@ type presence struct {
 
 const presenceEvery = time.Second
 
-// pause is how long an import leaves the write lock free after a transaction: importPause
-// if other processes have the database open, else nothing.
-func (p *presence) pause() time.Duration {
+// pause is how long an import leaves the write lock free after a transaction that held it
+// for held, if other processes have the database open (else nothing): long enough for a
+// writer that waited all along to try again, and a little more.
+func (p *presence) pause(held time.Duration) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if now := time.Now(); now.Sub(p.checked) >= presenceEvery {
 		p.checked, p.others = now, othersHaveItOpen(p.path)
 	}
 	if p.others {
-		return importPause
+		return retryWithin(held) + 5*time.Millisecond
 	}
 	return 0
 }

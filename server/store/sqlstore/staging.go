@@ -31,10 +31,11 @@ type Staging struct {
 	// process's writer if one holds the write lock, and checking often enough to take the
 	// turns such a writer leaves (see DB.commitGroups).
 	BeginTx func(ctx context.Context, conn *sql.DB) (*sql.Tx, error)
-	// Pause is how long an import leaves the write lock free after each of its transactions,
-	// for another process's writers: SQLite's busy handler lets a waiting writer try again
-	// only every so often. Zero when no other process has the database open.
-	Pause func() time.Duration
+	// Pause is how long an import leaves the write lock free after a transaction that held
+	// it for held, for another process's writers: SQLite's busy handler lets a waiting writer
+	// try again only every so often, the less often the longer it waited. Zero when no other
+	// process has the database open.
+	Pause func(held time.Duration) time.Duration
 }
 
 // Chunks of a staged import: each aims to hold the write lock for about stageTime, which
@@ -261,7 +262,7 @@ func (db *DB) inStagingTx(ctx context.Context, conn *sql.DB, fn func(tx *sql.Tx)
 	if err != nil {
 		return held, err
 	}
-	if d := db.Staging.Pause(); d > 0 {
+	if d := db.Staging.Pause(held); d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {
