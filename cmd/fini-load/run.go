@@ -57,7 +57,7 @@ func runCmd() *cobra.Command {
 		Long: `Drive a running server for --duration, or until SIGINT or SIGTERM ends the run sooner
 (scripts/bench-writes.sh ends it when an import ends), and print the figures as JSON. Requests
 sent before the end are waited for and counted.`,
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			u, err := url.Parse(base)
 			if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1") {

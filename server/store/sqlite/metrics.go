@@ -25,7 +25,7 @@ func Metrics(path string) prometheus.Collector {
 		database: prometheus.NewDesc("fini_sqlite_database_bytes",
 			"Size of the SQLite database file.", nil, nil),
 		wal: prometheus.NewDesc("fini_sqlite_wal_bytes",
-			"Size of the SQLite write-ahead log (-wal file): about 16 MiB at most under steady writes, 256 MiB when they outpace the disk, 0 after two seconds without writes.", nil, nil),
+			"Size of the SQLite write-ahead log (-wal file): restarted once it holds 16 MiB if the disk keeps up with the writes, at 256 MiB in any case; 0 after 2 s without writes.", nil, nil),
 		avail: prometheus.NewDesc("fini_sqlite_filesystem_available_bytes",
 			"Room left on the file system of the SQLite database; at 0 writes answer 503 while reads go on.", nil, nil),
 	}
