@@ -144,8 +144,13 @@ docs-test: ## Open /docs in headless Chromium (Debian's, required): every operat
 BENCH_COUNT ?= 6
 BASELINE ?= b12f43a
 .PHONY: bench
-bench: ## Every figure of BENCHMARKS.md, side by side with BASELINE (a git ref, built in the same run) into bin/bench/; about 35 minutes
-	BENCH_COUNT=$(BENCH_COUNT) BASELINE=$(BASELINE) scripts/bench.sh
+bench: ## Every figure of BENCHMARKS.md, side by side with BASELINE (a git ref, built in the same run) into bin/bench/, and bench-writes; about 45 minutes
+	BENCH_COUNT=$(BENCH_COUNT) BASELINE=$(BASELINE) WRITES_BASELINE=$(WRITES_BASELINE) scripts/bench.sh
+
+WRITES_BASELINE ?= dde0754
+.PHONY: bench-writes
+bench-writes: ## The SQLite write path's figures beside the engine's floor, side by side with WRITES_BASELINE, into bin/bench/writes-*; about 8 minutes
+	BENCH_COUNT=$(BENCH_COUNT) WRITES_BASELINE=$(WRITES_BASELINE) scripts/bench-writes.sh
 
 # Fuzzing budgets are counts of executions, not durations: with a duration, Go's fuzz coordinator
 # can end a clean run with "context deadline exceeded" and no crashing input (golang/go#75804,

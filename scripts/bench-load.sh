@@ -6,7 +6,8 @@
 # generator, "tool":"wrk"), same ids, connections and duration, so that no headline figure
 # rests on the project's own tool alone. Bounded: DURATION per op (default 5s), traffic to
 # 127.0.0.1 only. SERVER_BIN runs another fini-server build under the same load (scripts/bench.sh
-# passes the baseline's), and TREE labels the lines it prints.
+# passes the baseline's), and TREE labels the lines it prints; ENGINES, MODES and OPS narrow
+# the run (scripts/bench-writes.sh runs only SQLite's writes, enforced).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-5s}
@@ -16,6 +17,7 @@ TREE=${TREE:-head}
 PORT=${PORT:-18281}
 ENGINES=${ENGINES:-sqlite postgres}
 OPS=${OPS:-get list delete bulk}
+MODES=${MODES:-enforce off}
 PG=${FINI_BENCH_POSTGRES:-${FINI_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}}
 work=$(mktemp -d)
 server_pid=
@@ -35,7 +37,7 @@ tail -n +10001 "$work/ids" >"$work/ids-b"         # bulk deletes (each id delete
 command -v wrk >/dev/null || { echo "bench-load: needs wrk (apt-get install wrk)" >&2; exit 1; }
 
 for engine in $ENGINES; do
-	for mode in enforce off; do
+	for mode in $MODES; do
 		case $engine in
 		sqlite) db="sqlite:$work/$mode.db" ;;
 		postgres)

@@ -9,6 +9,8 @@
 #   scale-{base,head}.jsonl                         SQLite import, get and list at 10k to 1M
 #   import-postgres.jsonl                           import of 100k into PostgreSQL, both trees
 #   store.txt, purge.txt (+ -stat)                  store-level bulk deletes and the purge (head)
+#   writes-*                                        SQLite's write path beside its floor, against
+#                                                   WRITES_BASELINE (scripts/bench-writes.sh)
 #   profiles/*.pprof, profiles/*.top                CPU profiles behind the figures (head)
 #
 # Bounded: every step has a fixed count or duration; traffic goes to 127.0.0.1 only.
@@ -96,7 +98,7 @@ done | tee "$out/import-postgres.jsonl"
 
 # Head only: the store's bulk deletes without HTTP (8 clients, 25 bulks of 50 each), bulk
 # deletes during a purge, and the profiles that explain the figures.
-go test -run '^$' -bench BenchmarkBulkDelete -benchtime 1x -count "$COUNT" \
+go test -run '^$' -bench 'BenchmarkWritePath/op=bulk50/via=store' -benchtime 1x -count "$COUNT" \
 	-cpuprofile "$out/profiles/sqlite-bulk.pprof" -o "$work/sqlite.test" ./server/store/sqlite/ | tee "$out/store.txt"
 FINI_TEST_POSTGRES=$PG go test -run '^$' -bench BenchmarkBulkDelete -benchtime 1x -count "$COUNT" \
 	-cpuprofile "$out/profiles/postgres-bulk.pprof" -o "$work/postgres.test" ./server/store/postgres/ | tee -a "$out/store.txt"
@@ -109,4 +111,6 @@ go test -run '^$' -bench 'BenchmarkImport/engine=sqlite' -benchtime 3x -cpuprofi
 for p in "$out"/profiles/*.pprof; do
 	go tool pprof -top -nodecount 30 "$p" >"${p%.pprof}.top" 2>/dev/null
 done
+# SQLite's write path beside its floor, against main before that work (its own baseline).
+BENCH_COUNT=$COUNT WRITES_BASELINE=${WRITES_BASELINE:-dde0754} scripts/bench-writes.sh
 echo "bench: results in $out/"

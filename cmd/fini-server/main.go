@@ -94,15 +94,19 @@ that long at one step. A purge is bounded batch by batch.`,
 	return root
 }
 
+// sqlitePath returns the path of the SQLite database named by --db, if it names one.
+func (a *app) sqlitePath() (string, bool) {
+	return strings.CutPrefix(a.db, "sqlite:")
+}
+
 // openStore opens and migrates the database named by --db.
 func (a *app) openStore(ctx context.Context) (store.Store, error) {
 	if a.dbTimeout <= 0 {
 		return nil, errors.New("--db-timeout: want more than 0, e.g. 5s")
 	}
 	timeout := sqlstore.WithTimeout(time.Duration(a.dbTimeout))
-	switch {
-	case strings.HasPrefix(a.db, "sqlite:"):
-		path := strings.TrimPrefix(a.db, "sqlite:")
+	switch path, isSQLite := a.sqlitePath(); {
+	case isSQLite:
 		if path == "" {
 			return nil, errors.New("--db sqlite: needs a path, e.g. sqlite:fini.db")
 		}
@@ -120,10 +124,35 @@ func (a *app) openStore(ctx context.Context) (store.Store, error) {
 func (a *app) withStore(ctx context.Context, fn func(store.Store) error) error {
 	s, err := a.openStore(ctx)
 	if err != nil {
-		return err
+		return a.fullDisk(err)
 	}
 	defer s.Close()
-	return fn(s)
+	return a.fullDisk(fn(s))
+}
+
+// fullDiskError is a write refused for want of room: it says what the operator can do
+// about it, not what the driver said.
+type fullDiskError struct {
+	where string
+	err   error
+}
+
+func (e *fullDiskError) Error() string {
+	return e.where + " is full, so nothing was written: free some space, then run the command again"
+}
+
+func (e *fullDiskError) Unwrap() error { return e.err }
+
+// fullDisk returns err as a *fullDiskError if it is store.ErrDiskFull, else unchanged.
+func (a *app) fullDisk(err error) error {
+	if !errors.Is(err, store.ErrDiskFull) {
+		return err
+	}
+	where := "the database's disk"
+	if path, ok := a.sqlitePath(); ok {
+		where = "the disk that holds " + path
+	}
+	return &fullDiskError{where: where, err: err}
 }
 
 func (a *app) migrateCmd() *cobra.Command {

@@ -26,6 +26,7 @@ import (
 	"github.com/fini-oss/conversations/server/ratelimit"
 	"github.com/fini-oss/conversations/server/retention"
 	"github.com/fini-oss/conversations/server/store"
+	"github.com/fini-oss/conversations/server/store/sqlite"
 	"github.com/fini-oss/conversations/server/store/storetrace"
 )
 
@@ -156,10 +157,15 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	}
 	s, err := a.openStore(ctx)
 	if err != nil {
-		return err
+		return a.fullDisk(err)
 	}
 	defer s.Close()
 	reg := prometheus.NewRegistry()
+	if path, ok := a.sqlitePath(); ok {
+		if err := reg.Register(sqlite.Metrics(path)); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+	}
 	cfg := server.Config{Store: s, Logger: log, ResponseValidation: o.mode, RateLimit: o.limit, Registry: reg}
 	tp, err := startTracing(ctx, log)
 	if err != nil {
@@ -202,7 +208,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	if o.seedDemo {
 		if err := a.seedDemo(ctx, s, scheme+"://"+listeners[0].ln.Addr().String()); err != nil {
 			closeAll(listeners)
-			return err
+			return a.fullDisk(err)
 		}
 	}
 	errc := make(chan error, len(listeners))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -18,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -96,7 +98,9 @@ func startServeOn(t *testing.T, db string, args ...string) (running, string) {
 	}()
 	line, ok := <-serving
 	if !ok {
-		t.Fatalf("serve stopped before serving: %v", <-done)
+		err := <-done
+		done <- err // for stop, which the cleanup runs
+		t.Fatalf("serve stopped before serving: %v", err)
 	}
 	s := running{log: log, stop: stop}
 	servingLine, _ := json.Marshal(line)
@@ -181,6 +185,34 @@ func TestServeOperationalEndpointsWithTheAPIByDefault(t *testing.T) {
 	for path, want := range map[string]int{listRoute: 200, "/healthz": 200, "/readyz": 200, "/metrics": 200} {
 		if got := get(t, http.DefaultClient, "http://"+s.addr+path, s.key); got != want {
 			t.Errorf("%s: %d, want %d", path, got, want)
+		}
+	}
+}
+
+// TestServeMetricsShowSQLiteDiskUse: /metrics gives the SQLite database's and WAL's sizes
+// and the room left on their file system, as gauges.
+func TestServeMetricsShowSQLiteDiskUse(t *testing.T) {
+	s := startServe(t)
+	res, err := http.Get("http://" + s.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"fini_sqlite_database_bytes", "fini_sqlite_wal_bytes", "fini_sqlite_filesystem_available_bytes"} {
+		m := regexp.MustCompile(`(?m)^` + name + ` (\S+)$`).FindSubmatch(body)
+		if m == nil {
+			t.Errorf("/metrics has no %s:\n%s", name, body)
+			continue
+		}
+		if v, err := strconv.ParseFloat(string(m[1]), 64); err != nil || v < 0 || (name == "fini_sqlite_database_bytes" && v == 0) {
+			t.Errorf("%s %s", name, m[1])
+		}
+		if !bytes.Contains(body, []byte("# TYPE "+name+" gauge")) {
+			t.Errorf("%s is not a gauge", name)
 		}
 	}
 }

@@ -24,6 +24,9 @@ var (
 	ErrConflict = errors.New("already exists")
 	// ErrUnavailable means the database could not be reached; the call may succeed later.
 	ErrUnavailable = errors.New("database unavailable")
+	// ErrDiskFull means the database's disk has no room for the write; nothing was written.
+	// Reads go on, and writes succeed again once space is freed. It is also ErrUnavailable.
+	ErrDiskFull = fmt.Errorf("%w: the disk is full", ErrUnavailable)
 	// ErrPurgeLocked means another process holds the purge lock: it is purging right now.
 	ErrPurgeLocked = errors.New("another process is purging")
 	// ErrKeyRevoked means the API key that made a write was revoked, or no longer exists,
@@ -243,9 +246,12 @@ type API interface {
 type Imports interface {
 	// GetWorkspace returns a workspace, or ErrNotFound.
 	GetWorkspace(ctx context.Context, id uuid.UUID) (Workspace, error)
-	// ImportConversations inserts every conversation cs yields, in one transaction, or none:
-	// when cs yields an error, nothing is stored and that error is returned; ErrConflict when
-	// an id exists. cs is consumed as the rows are written, so it may stream.
+	// ImportConversations inserts every conversation cs yields, or none: when cs yields an
+	// error, nothing is stored and that error is returned; ErrConflict when an id exists.
+	// No other call sees any of them before all are stored. cs is consumed as the rows are
+	// written, so it may stream. Where the engine has one writer (SQLite), the rows are
+	// written in chunks, between which other writes take their turns, and imports take turns
+	// with each other, one at a time.
 	ImportConversations(ctx context.Context, cs iter.Seq2[Conversation, error]) error
 }
 

@@ -26,15 +26,6 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func BenchmarkBulkDelete(b *testing.B) {
-	db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	storetest.BenchmarkBulkDelete(b, db, 8)
-}
-
 // TestWriteAfterCloseIsAnError: a delete that reaches a closed store is refused with an
 // error, not a panic of the group committer's closed channel.
 func TestWriteAfterCloseIsAnError(t *testing.T) {

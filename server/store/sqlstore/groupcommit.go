@@ -22,6 +22,19 @@ import (
 // maxGroup bounds the writes one transaction takes: a request waits for its group at most.
 const maxGroup = 16
 
+// Turns with another process's import, which writes in chunks (staging.go). SQLite keeps no
+// queue of writers: a process waiting for the write lock polls for it, and would find it free
+// only in the microseconds between this committer's commit and its next BEGIN, since the
+// committer takes the lock again at once while writes are waiting. So once a BEGIN waited
+// for the lock (it took longer than contended) while an import is staged, for sharing after
+// it the committer leaves the lock free for shareFor before each transaction. The import,
+// which polls every millisecond, takes it then.
+const (
+	contended = time.Millisecond
+	sharing   = time.Second
+	shareFor  = 2 * time.Millisecond
+)
+
 // groupWrite is one write waiting for a group.
 type groupWrite struct {
 	ctx  context.Context
@@ -79,6 +92,9 @@ func (db *DB) commitGroups() {
 				break more
 			}
 		}
+		if time.Now().Before(db.sharingUntil) {
+			time.Sleep(shareFor)
+		}
 		db.commitGroup(group)
 	}
 }
@@ -119,9 +135,13 @@ func (db *DB) tryGroup(group []*groupWrite, results []error) error {
 		return fmt.Errorf("%w: the writer stayed busy past the deadlines: %w", store.ErrUnavailable, err)
 	}
 	defer leave()
+	start := time.Now()
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
+	}
+	if began := time.Since(start); began > contended && db.importClaimed(ctx, tx) {
+		db.sharingUntil = time.Now().Add(sharing)
 	}
 	if len(group) == 1 {
 		return db.commitAlone(ctx, tx, group[0], &results[0])

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"iter"
 	"strings"
@@ -19,12 +18,13 @@ var importColumns = []string{"id", "workspace_id", "bot_id", "source", "channel"
 // row (the cost of a statement, not of the row, dominated).
 const importBatch = 100
 
-// ImportConversations implements store.Store: COPY where the engine has it, else multi-row
-// INSERTs, all in one transaction, written while cs still yields. An import may take as long
-// as its rows take, but the database may not stall it: it fails with store.ErrUnavailable,
-// storing nothing, once the database has kept the turn for the store's Timeout (a
-// connection, the write gate, a batch of rows, the commit), while the time spent reading cs
-// does not count (deadline.go). The engine does not bound its COPY statement on its side.
+// ImportConversations implements store.Store, written while cs still yields: COPY where the
+// engine has it; staged in chunks where the engine stages (SQLite, staging.go); else
+// multi-row INSERTs in one transaction. An import may take as long as its rows take, but the
+// database may not stall it: it fails with store.ErrUnavailable, storing nothing, once the
+// database has kept the turn for the store's Timeout (a connection, the write gate, a batch
+// of rows, the commit), while the time spent reading cs does not count (deadline.go). The
+// engine does not bound its COPY statement on its side.
 func (db *DB) ImportConversations(ctx context.Context, cs iter.Seq2[store.Conversation, error]) error {
 	var n int
 	rows := func(yield func([]any, error) bool) {
@@ -54,12 +54,15 @@ func (db *DB) importRows(ctx context.Context, rows iter.Seq2[[]any, error]) (err
 	ctx, p, end := db.watch(ctx)
 	defer end(&err)
 	rows = p.rows(rows)
-	if db.Dialect.Copy != nil {
+	switch {
+	case db.Dialect.Copy != nil:
 		return db.copyRows(ctx, rows)
+	case db.Staging != nil:
+		return db.importStaged(ctx, rows)
 	}
 	// One attempt: rows can be read only once, so a transaction that failed half way
 	// cannot run again (inTx would).
-	return db.tryTx(ctx, func(ctx context.Context, tx *sql.Tx) error { return db.insertRows(ctx, tx, rows) })
+	return db.tryTx(ctx, func(ctx context.Context, tx *sql.Tx) error { return db.insertBatches(ctx, tx, rows) })
 }
 
 // afterImport runs the dialect's AfterImport, if any, within the store's deadline.
@@ -92,26 +95,6 @@ func (db *DB) copyRows(ctx context.Context, rows iter.Seq2[[]any, error]) error 
 	}
 	defer leave()
 	return db.classify(db.Dialect.Copy(ctx, db.Write, "conversations", importColumns, rows))
-}
-
-// insertRows inserts rows in tx (insertBatches).
-// The dialect's ImportPragmas run around the inserts, the second one whatever they did: a
-// pragma such as SQLite's cache_size outlives the transaction. They are the one exception
-// to txExec: SQLite applies cache_size when the statement is prepared, not when it runs, so
-// a prepared and cached copy would change nothing (and preparing it would change the cache).
-func (db *DB) insertRows(ctx context.Context, tx *sql.Tx, rows iter.Seq2[[]any, error]) error {
-	before, after := db.Dialect.ImportPragmas[0], db.Dialect.ImportPragmas[1]
-	if before == "" {
-		return db.insertBatches(ctx, tx, rows)
-	}
-	if _, err := tx.ExecContext(ctx, before); err != nil {
-		return fmt.Errorf("%s: %w", before, err)
-	}
-	err := db.insertBatches(ctx, tx, rows)
-	if _, aerr := tx.ExecContext(context.WithoutCancel(ctx), after); aerr != nil {
-		err = errors.Join(err, fmt.Errorf("%s: %w", after, aerr))
-	}
-	return err
 }
 
 // insertBatches inserts rows importBatch at a time with one prepared statement, and the rest

@@ -49,10 +49,6 @@ type Dialect struct {
 	// process holds it. Empty where a write transaction already excludes every other writer
 	// (SQLite).
 	PurgeLock string
-	// ImportPragmas, when set, are run in an import's transaction before its inserts and
-	// after them (SQLite: a page cache as large as a bulk load needs, which every request's
-	// commit would pay to walk, then the usual one again).
-	ImportPragmas [2]string
 	// AfterImport, when set, runs once an import committed (PostgreSQL: ANALYZE). A table
 	// just filled has no statistics, and until autovacuum gathers some the planner may
 	// read a lookup by (workspace_id, id) from the live-list index, scanning the workspace.
@@ -74,6 +70,9 @@ type DB struct {
 	WriteGate chan struct{}
 	// OnClose, when set, runs before the pools close (SQLite stops its checkpointer).
 	OnClose func() error
+	// Staging, when set, is how imports are written without holding the one writer for their
+	// whole length (staging.go).
+	Staging *Staging
 	// AfterPurge, when set, runs after each purge batch that removed rows (last false) and
 	// after the purge's last batch (last true): then it must erase the bytes of the purged
 	// rows that the engine still keeps in its files (SQLite truncates its write-ahead log,
@@ -86,6 +85,9 @@ type DB struct {
 	// group takes request writes to the group committer, when it runs (groupcommit.go).
 	group                chan *groupWrite
 	groupStop, groupDone chan struct{}
+	// sharingUntil is when the group committer stops leaving turns to another process's
+	// import (groupcommit.go); only the committer reads and writes it.
+	sharingUntil time.Time
 }
 
 var _ store.Store = (*DB)(nil)
@@ -96,6 +98,15 @@ const maxAttempts = 5
 func (db *DB) now() int64 { return db.Now().UnixMilli() }
 
 func (db *DB) q(query string) string { return db.Dialect.Rebind(query) }
+
+// visible is the condition that hides the rows of an import not yet published, to AND to
+// every statement on live conversations; empty where imports are one transaction.
+func (db *DB) visible() string {
+	if db.Staging == nil {
+		return ""
+	}
+	return db.Staging.Visible
+}
 
 func (db *DB) classify(err error) error {
 	if err == nil {
@@ -141,17 +152,21 @@ func (db *DB) enterWrite(ctx context.Context) (func(), error) {
 }
 
 // beginWrite enters the write gate and begins a transaction on the writer (begin); leave
-// exits the gate, after the transaction ends.
-func (db *DB) beginWrite(ctx context.Context) (tx *sql.Tx, leave func(), err error) {
+// exits the gate, after the transaction ends. began is how long the BEGIN took: long when
+// another process's writer held the write lock.
+func (db *DB) beginWrite(ctx context.Context) (tx *sql.Tx, leave func(), began time.Duration, err error) {
 	leave, err = db.enterWrite(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
-	if tx, err = db.begin(ctx); err != nil {
+	start := time.Now()
+	tx, err = db.begin(ctx)
+	began = time.Since(start)
+	if err != nil {
 		leave()
-		return nil, nil, err
+		return nil, nil, began, err
 	}
-	return tx, leave, nil
+	return tx, leave, began, nil
 }
 
 // begin begins a transaction on the writer, once the statements earlier transactions ran
@@ -167,7 +182,7 @@ func (db *DB) begin(ctx context.Context) (*sql.Tx, error) {
 }
 
 func (db *DB) tryTx(ctx context.Context, fn txFunc) error {
-	tx, leave, err := db.beginWrite(ctx)
+	tx, leave, _, err := db.beginWrite(ctx)
 	if err != nil {
 		return err
 	}
@@ -199,7 +214,7 @@ func (db *DB) DeleteConversation(ctx context.Context, workspaceID, id uuid.UUID,
 		}
 		now := db.now()
 		deleted, err := db.txChanged(ctx, tx,
-			`UPDATE conversations SET deleted_at = ? WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL `+returningChanged,
+			`UPDATE conversations SET deleted_at = ? WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`+db.visible()+` `+returningChanged,
 			now, id.String(), workspaceID.String())
 		if err != nil {
 			return err
@@ -243,7 +258,7 @@ func (db *DB) BulkDeleteConversations(ctx context.Context, workspaceID uuid.UUID
 		return fmt.Errorf("bulk delete %d conversations: %w", len(ids), &store.NotAccessibleError{IDs: missing})
 	}
 	update := `UPDATE conversations SET deleted_at = ? WHERE workspace_id = ? AND deleted_at IS NULL AND id IN ` +
-		inPlaceholders(len(ids)) + ` ` + returningChanged
+		inPlaceholders(len(ids)) + db.visible() + ` ` + returningChanged
 	err = db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := db.checkKey(ctx, db.queryIn(tx), actor); err != nil {
 			return err
@@ -293,7 +308,7 @@ func (db *DB) queryIn(tx *sql.Tx) queryFunc {
 // query: the transaction's check orders and locks the rows.
 func (db *DB) liveIDs(ctx context.Context, query queryFunc, workspaceID uuid.UUID, ids []uuid.UUID, suffix string) (map[uuid.UUID]bool, error) {
 	return db.liveIDsBy(ctx, query, `SELECT id FROM conversations WHERE workspace_id = ? AND deleted_at IS NULL AND id IN `+
-		inPlaceholders(len(ids))+suffix, append([]any{workspaceID.String()}, idArgs(ids)...))
+		inPlaceholders(len(ids))+db.visible()+suffix, append([]any{workspaceID.String()}, idArgs(ids)...))
 }
 
 // liveIDsBy runs q, whose rows are conversation ids, and returns them as a set.
@@ -376,7 +391,7 @@ func (db *DB) GetConversation(ctx context.Context, workspaceID, id uuid.UUID) (_
 	ctx, end := db.bound(ctx)
 	defer end(&err)
 	row, err := db.queryRow(ctx, `SELECT `+conversationColumns+
-		` FROM conversations WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`,
+		` FROM conversations WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`+db.visible(),
 		id.String(), workspaceID.String())
 	if err != nil {
 		return store.Conversation{}, db.classify(fmt.Errorf("get conversation %s: %w", id, err))
@@ -452,7 +467,7 @@ func (db *DB) ListConversations(ctx context.Context, q store.ListQuery) (_ store
 	where, args := listFilter(q, q.Since, q.Until-1)
 	if q.Cursor != nil {
 		var at int64
-		row, err := db.queryRow(ctx, `SELECT last_message_at FROM conversations WHERE id = ? AND workspace_id = ?`,
+		row, err := db.queryRow(ctx, `SELECT last_message_at FROM conversations WHERE id = ? AND workspace_id = ?`+db.visible(),
 			q.Cursor.String(), q.WorkspaceID.String())
 		if err == nil {
 			err = row.Scan(&at)
@@ -465,7 +480,7 @@ func (db *DB) ListConversations(ctx context.Context, q store.ListQuery) (_ store
 		}
 		where, args = beyond(q, position{at, q.Cursor.String()}, older)
 	}
-	query := `SELECT ` + conversationColumns + ` FROM conversations WHERE ` + where +
+	query := `SELECT ` + conversationColumns + ` FROM conversations WHERE ` + where + db.visible() +
 		` ORDER BY last_message_at ` + order + `, id ` + order + ` LIMIT ?`
 	args = append(args, q.Limit+1)
 
@@ -512,7 +527,7 @@ func (db *DB) ListConversations(ctx context.Context, q store.ListQuery) (_ store
 func (db *DB) exists(ctx context.Context, q store.ListQuery, c store.Conversation, older bool) (bool, error) {
 	where, args := beyond(q, position{c.LastMessageAt, c.ID.String()}, older)
 	var one int
-	row, err := db.queryRow(ctx, `SELECT 1 FROM conversations WHERE `+where+` LIMIT 1`, args...)
+	row, err := db.queryRow(ctx, `SELECT 1 FROM conversations WHERE `+where+db.visible()+` LIMIT 1`, args...)
 	if err == nil {
 		err = row.Scan(&one)
 	}
@@ -574,7 +589,7 @@ func (db *DB) CountConversations(ctx context.Context, workspaceID uuid.UUID) (_ 
 	ctx, end := db.bound(ctx)
 	defer end(&err)
 	var n int64
-	row, err := db.queryRow(ctx, `SELECT COUNT(*) FROM conversations WHERE workspace_id = ? AND deleted_at IS NULL`,
+	row, err := db.queryRow(ctx, `SELECT COUNT(*) FROM conversations WHERE workspace_id = ? AND deleted_at IS NULL`+db.visible(),
 		workspaceID.String())
 	if err == nil {
 		err = row.Scan(&n)

@@ -15,70 +15,126 @@ import (
 	"github.com/fini-oss/conversations/server/store"
 )
 
+// BulksPerClient is how many bulk deletes of 50 each client of BenchmarkBulkDelete sends.
+const BulksPerClient = 50
+
 // BenchmarkBulkDelete times bulk deletes of 50 live conversations from clients concurrent
 // clients, each request waiting for the one before it (as a client does), over a workspace
 // of realistic conversations (bodies of about 2 KB). It reports the latency percentiles of
 // the bulks and the rows deleted a second. s must be a fresh store.
 func BenchmarkBulkDelete(b *testing.B, s store.Store, clients int) {
-	const perClient, size = 25, 50
-	ctx := context.Background()
-	var lat []time.Duration
-	rows := 0
-	var elapsed time.Duration
+	var bulks Bulks
 	for b.Loop() {
 		b.StopTimer()
-		ws := uuid.New()
-		if err := s.CreateWorkspace(ctx, store.Workspace{ID: ws, Name: "bench", CreatedAt: base}); err != nil {
+		ws, ids, warm := SeedBulks(b, s, clients)
+		actor := BenchActor(b, s, ws)
+		if err := s.BulkDeleteConversations(context.Background(), ws, warm, actor); err != nil {
 			b.Fatal(err)
 		}
-		cs := make([]store.Conversation, clients*perClient*size)
-		for i := range cs {
-			cs[i] = realistic(ws, base+int64(i))
-		}
-		if err := s.ImportConversations(ctx, store.All(cs)); err != nil {
-			b.Fatal(err)
-		}
-		actor := keyActor(b, s, ws, "bench", "bulkDeleteConversations")
-		// A bulk names conversations from all over the workspace, as a customer's erasure
-		// does, not neighbours in the table.
-		rand.New(rand.NewPCG(1, 2)).Shuffle(len(cs), func(i, j int) { cs[i], cs[j] = cs[j], cs[i] })
 		b.StartTimer()
-		var (
-			mu sync.Mutex
-			wg sync.WaitGroup
-		)
-		start := time.Now()
-		for c := range clients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				mine := cs[c*perClient*size : (c+1)*perClient*size]
-				for k := range perClient {
-					ids := make([]uuid.UUID, size)
-					for i := range ids {
-						ids[i] = mine[k*size+i].ID
-					}
-					t0 := time.Now()
-					if err := s.BulkDeleteConversations(ctx, ws, ids, actor); err != nil {
-						b.Error(err)
-						return
-					}
-					d := time.Since(t0)
-					mu.Lock()
-					lat = append(lat, d)
-					mu.Unlock()
-				}
-			}()
-		}
-		wg.Wait()
-		elapsed += time.Since(start)
-		rows += len(cs)
+		bulks.Send(b, clients, ids, func(ctx context.Context, ids []uuid.UUID) error {
+			return s.BulkDeleteConversations(ctx, ws, ids, actor)
+		})
 	}
-	slices.Sort(lat)
+	bulks.Report(b)
+}
+
+// SeedBulks adds to s a workspace with the conversations that clients clients delete in
+// BulksPerClient bulks of 50 each, and returns it with their ids, in the order to delete
+// them: a bulk names conversations from all over the workspace, as a customer's erasure
+// does, not neighbours in the table. Warm are 50 more, for a bulk before the clock starts.
+func SeedBulks(tb testing.TB, s store.Store, clients int) (ws uuid.UUID, ids, warm []uuid.UUID) {
+	tb.Helper()
+	ctx := context.Background()
+	ws = uuid.New()
+	if err := s.CreateWorkspace(ctx, store.Workspace{ID: ws, Name: "bench", CreatedAt: base}); err != nil {
+		tb.Fatal(err)
+	}
+	cs := make([]store.Conversation, clients*BulksPerClient*bulkSize+bulkSize)
+	for i := range cs {
+		cs[i] = realistic(ws, base+int64(i))
+	}
+	if err := s.ImportConversations(ctx, store.All(cs)); err != nil {
+		tb.Fatal(err)
+	}
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(cs), func(i, j int) { cs[i], cs[j] = cs[j], cs[i] })
+	ids = make([]uuid.UUID, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	return ws, ids[bulkSize:], ids[:bulkSize]
+}
+
+// bulkSize is how many ids a bulk delete of the benchmarks names: the spec's maximum.
+const bulkSize = 50
+
+// Bulks are the latencies of bulk deletes and the rows they deleted, over one or more runs
+// of Send.
+type Bulks struct {
+	latencies []time.Duration
+	rows      int
+	elapsed   time.Duration
+}
+
+// Send runs clients concurrent clients that delete ids by bulk, BulksPerClient bulks of 50
+// each, each waiting for its previous one, and adds their latencies.
+func (r *Bulks) Send(b *testing.B, clients int, ids []uuid.UUID, bulk func(ctx context.Context, ids []uuid.UUID) error) {
+	ctx := context.Background()
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
+	start := time.Now()
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := ids[c*BulksPerClient*bulkSize : (c+1)*BulksPerClient*bulkSize]
+			for bulkIDs := range slices.Chunk(mine, bulkSize) {
+				t0 := time.Now()
+				if err := bulk(ctx, bulkIDs); err != nil {
+					b.Error(err)
+					return
+				}
+				d := time.Since(t0)
+				mu.Lock()
+				r.latencies = append(r.latencies, d)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	r.elapsed += time.Since(start)
+	r.rows += clients * BulksPerClient * bulkSize
+}
+
+// Report reports the bulks' median and 99th percentile latencies (p50-ms, p99-ms) and the
+// rows deleted a second.
+func (r *Bulks) Report(b *testing.B) {
+	if len(r.latencies) == 0 {
+		return
+	}
+	lat := slices.Sorted(slices.Values(r.latencies))
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
 	b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
-	b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
+	b.ReportMetric(float64(r.rows)/r.elapsed.Seconds(), "rows/s")
+}
+
+// BenchActor is who the benchmarks' deletes in ws are recorded as done by: a new valid key of
+// ws, as the server passes a request's (a delete commits only while its key is valid). It
+// needs of s only what every version of the store has, so that make bench can build it into
+// an older tree too.
+func BenchActor(tb testing.TB, s interface {
+	CreateAPIKey(context.Context, store.APIKey) error
+}, ws uuid.UUID) store.Actor {
+	tb.Helper()
+	id := uuid.New()
+	k := store.APIKey{ID: id, WorkspaceID: ws, Name: "bench", Scopes: []string{"read", "write"}, Hash: id[:], CreatedAt: base}
+	if err := s.CreateAPIKey(context.Background(), k); err != nil {
+		tb.Fatalf("create the bench key: %v", err)
+	}
+	return store.Actor{KeyID: id, KeyName: "bench", RequestID: "bench", Operation: "bulkDeleteConversations"}
 }
 
 // realisticText is the text of a realistic conversation, quoted once: quoting it for each
