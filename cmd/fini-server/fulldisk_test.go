@@ -106,8 +106,8 @@ func TestServeOnAFullDisk(t *testing.T) {
 		t.Fatalf("DELETE on a full disk: %v: %s", err, body)
 	}
 	want := map[string]any{"statusCode": 503.0, "message": "The database is unavailable; retry shortly", "error": "Service Unavailable"}
-	if status != http.StatusServiceUnavailable || header.Get("Retry-After") == "" || !maps.Equal(envelope, want) {
-		t.Errorf("DELETE on a full disk: %d, Retry-After %q, %s; want 503, a Retry-After and %v", status, header.Get("Retry-After"), body, want)
+	if status != http.StatusServiceUnavailable || header.Get("Retry-After") != "30" || !maps.Equal(envelope, want) {
+		t.Errorf("DELETE on a full disk: %d, Retry-After %q, %s; want 503, Retry-After 30 and %v", status, header.Get("Retry-After"), body, want)
 	}
 	if status, _, body := do(http.MethodGet, one); status != http.StatusOK {
 		t.Errorf("GET after the refused DELETE: %d %s", status, body)

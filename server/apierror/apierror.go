@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,16 +25,18 @@ const (
 	msgUnavailable = "The database is unavailable; retry shortly"
 )
 
-// RetryAfterSeconds is the Retry-After of a 503: the database pool reconnects within a
-// second of the database's return.
-const RetryAfterSeconds = "1"
+// RetryAfterSeconds is the Retry-After of a 503 that says no other: the database pool
+// reconnects within a second of the database's return.
+const RetryAfterSeconds = 1
 
 // Error is an outcome the client is told of: a status and a message for a person. Err, when
-// set, is its cause, for the log only.
+// set, is its cause, for the log only; RetryAfter, for a 503, the seconds the client should
+// wait (RetryAfterSeconds when 0).
 type Error struct {
-	Status  int
-	Message string
-	Err     error
+	Status     int
+	Message    string
+	Err        error
+	RetryAfter int
 }
 
 // New returns an *Error with the status and a formatted message.
@@ -52,10 +55,10 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Unavailable is the 503 (with Retry-After) of a request the database could not serve now:
-// unreachable, stalled or full. cause is logged, never shown.
-func Unavailable(cause error) *Error {
-	return &Error{Status: http.StatusServiceUnavailable, Message: msgUnavailable, Err: cause}
+// Unavailable is the 503 (with Retry-After, in seconds) of a request the database could not
+// serve now: unreachable, stalled or full. cause is logged, never shown.
+func Unavailable(cause error, retryAfter int) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Message: msgUnavailable, Err: cause, RetryAfter: retryAfter}
 }
 
 // Envelope is the error body of status with message.
@@ -112,7 +115,11 @@ func Write(c echo.Context, err error) {
 		c.Set(internalKey, err)
 	}
 	if status == http.StatusServiceUnavailable {
-		c.Response().Header().Set("Retry-After", RetryAfterSeconds)
+		seconds := RetryAfterSeconds
+		if ae := (*Error)(nil); errors.As(err, &ae) && ae.RetryAfter > 0 {
+			seconds = ae.RetryAfter
+		}
+		c.Response().Header().Set("Retry-After", strconv.Itoa(seconds))
 	}
 	if jerr := c.JSON(status, Envelope(status, msg)); jerr != nil {
 		c.Set(internalKey, errors.Join(err, jerr))

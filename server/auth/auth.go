@@ -152,7 +152,7 @@ func (a *Authenticator) authenticate(ctx context.Context, sum [32]byte) (Princip
 	case errors.Is(err, store.ErrNotFound):
 		return Principal{}, Unauthorized()
 	case errors.Is(err, store.ErrUnavailable):
-		return Principal{}, apierror.Unavailable(fmt.Errorf("authenticate: %w", err))
+		return Principal{}, apierror.Unavailable(fmt.Errorf("authenticate: %w", err), 0)
 	case err != nil:
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}

@@ -55,15 +55,22 @@ func caller(ctx context.Context) (*auth.Caller, error) {
 	return c, nil
 }
 
+// diskFullRetryAfter is the Retry-After of a write refused for a full disk: room comes back
+// when an operator makes it, not within a second.
+const diskFullRetryAfter = 30
+
 // failed is what a store error becomes: a 401 when the caller's key was revoked while the
 // request was in flight (the write changed nothing), a 503 when the database could not
-// serve the call, else the error (a 500) with its context.
+// serve the call (a full disk's saying to retry later than a stall's), else the error (a
+// 500) with its context.
 func failed(op string, err error) error {
 	switch {
 	case errors.Is(err, store.ErrKeyRevoked):
 		return auth.Unauthorized()
+	case errors.Is(err, store.ErrDiskFull):
+		return apierror.Unavailable(fmt.Errorf("%s: %w", op, err), diskFullRetryAfter)
 	case errors.Is(err, store.ErrUnavailable):
-		return apierror.Unavailable(fmt.Errorf("%s: %w", op, err))
+		return apierror.Unavailable(fmt.Errorf("%s: %w", op, err), 0)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
