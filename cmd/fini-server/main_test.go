@@ -155,7 +155,7 @@ func TestImportBadFileImportsNothing(t *testing.T) {
 	if got := strings.TrimSpace(mustRun(t, db, good, "import", "--workspace", ws, "-")); got != "3" {
 		t.Errorf("after failed imports, importing the good lines printed %q, want 3", got)
 	}
-	if _, _, err := finiServer(t, db, good, "import", "--workspace", ws, "-"); err != errImportConflict {
+	if _, _, err := finiServer(t, db, good, "import", "--workspace", ws, "-"); !errors.Is(err, errImportConflict) {
 		t.Errorf("re-import: %v, want %q", err, errImportConflict)
 	}
 }
