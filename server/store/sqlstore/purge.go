@@ -49,7 +49,8 @@ func (db *DB) erase(ctx context.Context, last bool) error {
 	return nil
 }
 
-// purgeBatch purges at most limit rows in one transaction, within the store's deadline.
+// purgeBatch purges at most limit rows in one transaction, within the store's deadline, and
+// returns how many it purged: 0 unless the transaction committed.
 func (db *DB) purgeBatch(ctx context.Context, deletedBefore int64, limit int) (n int, err error) {
 	ctx, end := db.bound(ctx)
 	defer end(&err)
@@ -77,7 +78,11 @@ func (db *DB) purgeBatch(ctx context.Context, deletedBefore int64, limit int) (n
 		n = len(purged)
 		return db.appendRecords(ctx, tx, now, store.Operator(store.OpPurge), purged)
 	})
-	return n, err
+	if err != nil {
+		// The transaction rolled back: the rows its DELETE removed are stored again.
+		return 0, err
+	}
+	return n, nil
 }
 
 // txBool runs a query of one boolean in tx.
