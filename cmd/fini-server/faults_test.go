@@ -109,6 +109,29 @@ func TestServeOverAStalledPostgres(t *testing.T) {
 	}
 }
 
+// TestReadyzWaitsAsLongAsTheAPI: /readyz gives the database the API's own --db-timeout, so
+// a database slow enough to take more than a second a ping, but within the bound the API
+// answers by, keeps the server ready while the API answers 200.
+func TestReadyzWaitsAsLongAsTheAPI(t *testing.T) {
+	dsn, proxy := pgtest.Proxied(t)
+	s, out := startServeOn(t, dsn, "--demo", "--db-timeout", "5s")
+	t.Cleanup(proxy.Stop)
+	key := regexp.MustCompile(`FINI_API_KEY=(fini_\S+)`).FindStringSubmatch(out)
+	if key == nil {
+		t.Fatalf("--demo printed no key: %s", out)
+	}
+	base := "http://" + s.addr
+	c := &http.Client{Timeout: 20 * time.Second}
+	// A ping is two round trips (the driver's ping and SELECT 1): 1.4 s at 700 ms each.
+	proxy.Add(t, "latency", "downstream", map[string]int64{"latency": 700})
+	if got := get(t, c, base+listRoute, key[1]); got != http.StatusOK {
+		t.Errorf("list over the slow database: %d, want 200", got)
+	}
+	if got := get(t, c, base+"/readyz", ""); got != http.StatusOK {
+		t.Errorf("/readyz over the slow database the API answers from: %d, want 200", got)
+	}
+}
+
 // TestServeRefusesADBTimeoutPastTheGrace: serve's --db-timeout (or $FINI_DB_TIMEOUT) must
 // leave a shutdown time to finish the requests under way, and any command's must be more
 // than 0.

@@ -231,7 +231,8 @@ type Keys interface {
 
 // Pinger is what readiness asks.
 type Pinger interface {
-	// Ping reports whether the database is reachable.
+	// Ping reports whether the database answers, waiting at most the store's deadline for
+	// each call, as every other method does.
 	Ping(ctx context.Context) error
 }
 
