@@ -59,7 +59,7 @@ for engine in $ENGINES; do
 			ids="$work/ids-a"
 			conc=$CONC
 			if [ "$op" = bulk ]; then ids="$work/ids-b"; conc=8; fi
-			out=$(taskset -c 1 "$work/fini-load" run --url "http://127.0.0.1:$PORT" --key "$key" --ids "$ids" \
+			out=$(FINI_API_KEY="$key" taskset -c 1 "$work/fini-load" run --url "http://127.0.0.1:$PORT" --ids "$ids" \
 				--op "$op" --concurrency "$conc" --duration "$DURATION")
 			rss=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
 			echo "{\"tree\":\"$TREE\",\"engine\":\"$engine\",\"mode\":\"$mode\",\"peak_rss_kib\":$rss,${out#\{}"

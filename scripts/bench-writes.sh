@@ -82,7 +82,7 @@ for t in base head; do
 	server_pid=$!
 	for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null && break; sleep 0.1; done
 	# The deletes run from the start of the import to its end, when SIGINT ends fini-load's run.
-	taskset -c 1 "$work/bin-head/fini-load" run --url "http://127.0.0.1:$PORT" --key "$key" --ids "$work/seed-ids" \
+	FINI_API_KEY="$key" taskset -c 1 "$work/bin-head/fini-load" run --url "http://127.0.0.1:$PORT" --ids "$work/seed-ids" \
 		--op delete --concurrency 8 --duration 2m >"$work/during.json" &
 	load=$!
 	start=$(date +%s%N)

@@ -19,8 +19,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/fini-oss/conversations/cmd/internal/envflag"
 )
 
 // result is one run's figures, printed as JSON.
@@ -47,21 +45,26 @@ type percentiles struct {
 
 func runCmd() *cobra.Command {
 	var (
-		base, key, idsFile, op string
-		concurrency, max       int
-		duration               time.Duration
+		base, idsFile, op string
+		concurrency, max  int
+		duration          time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "run --url http://127.0.0.1:PORT --key KEY --ids FILE --op delete|get|list|bulk",
+		Use:   "run --url http://127.0.0.1:PORT --ids FILE --op delete|get|list|bulk",
 		Short: "Drive a running server for a bounded time; print rps, p50, p99, max and errors as JSON",
 		Long: `Drive a running server for --duration, or until SIGINT or SIGTERM ends the run sooner
 (scripts/bench-writes.sh ends it when an import ends), and print the figures as JSON. Requests
-sent before the end are waited for and counted.`,
+sent before the end are waited for and counted. The key comes from $FINI_API_KEY, never from a
+flag's value, which ps would show.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			u, err := url.Parse(base)
 			if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1") {
 				return errors.New("--url must be a loopback address")
+			}
+			key := strings.TrimSpace(os.Getenv("FINI_API_KEY"))
+			if key == "" {
+				return errors.New("set FINI_API_KEY to a read+write API key (no flag takes it: ps shows every process's arguments)")
 			}
 			ids, err := readLines(idsFile)
 			if err != nil {
@@ -83,8 +86,6 @@ sent before the end are waited for and counted.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&base, "url", "http://127.0.0.1:8080", "server base URL (loopback only)")
-	f.StringVar(&key, "key", "", "read+write API key (env FINI_API_KEY)")
-	envflag.Bind(f, "key", "FINI_API_KEY")
 	f.StringVar(&idsFile, "ids", "", "file of conversation ids, one a line")
 	f.StringVar(&op, "op", "delete", "delete, get, list or bulk (50 ids)")
 	f.IntVar(&concurrency, "concurrency", 32, "concurrent connections")

@@ -108,3 +108,29 @@ func TestHelpNeverShowsTheKey(t *testing.T) {
 		}
 	}
 }
+
+// TestNoFlagTakesTheKey: run takes its key from $FINI_API_KEY only, since ps shows every
+// process's arguments to every user of the machine; without it, run says where the key goes.
+func TestNoFlagTakesTheKey(t *testing.T) {
+	t.Setenv("FINI_API_KEY", "")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--key", "fini_SENTINELkeyvalue", "--ids", "ids"}, "unknown flag: --key"},
+		{[]string{"run", "--ids", "ids"}, "set FINI_API_KEY to a read+write API key"},
+	} {
+		var out bytes.Buffer
+		root := newRootCmd()
+		root.SetOut(&out)
+		root.SetErr(&out)
+		root.SetArgs(tc.args)
+		err := root.Execute()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want an error saying %q", tc.args, err, tc.want)
+		}
+		if strings.Contains(out.String(), "fini_SENTINEL") || (err != nil && strings.Contains(err.Error(), "fini_SENTINEL")) {
+			t.Errorf("%v shows the key", tc.args)
+		}
+	}
+}
