@@ -20,7 +20,8 @@ import (
 //     commits pause for a tick, and at least every passiveEvery while they go on. While an
 //     import writes its chunks, only once the WAL file holds forceFrames: copying beside it
 //     would take turns on the processor from the import and the writes beside it, and
-//     copy again pages the next chunk writes again.
+//     copy again pages the next chunk writes again. The import bounds the WAL itself, between
+//     its chunks (boundWAL).
 //   - A WAL restarts (the next commit writes it from its start again, instead of appending)
 //     only when a commit finds it wholly copied, which under steady writes never happens:
 //     commits land while a checkpoint copies. So once the WAL holds restartFrames and the

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -36,6 +37,10 @@ const (
 	slotPoll = 50 * time.Millisecond
 )
 
+// importWALLimit is how large an import lets the WAL grow before it restarts it (boundWAL):
+// with a chunk on top, well within the 256 MiB the checkpointer holds it to otherwise.
+var importWALLimit int64 = 64 << 20
+
 // SQLite's busy handler (sqliteDefaultBusyCallback) lets a writer that waits for the lock
 // try again after busyDelays[i] ms, once it waited busyTotals[i] ms; then every 100 ms.
 var (
@@ -62,11 +67,48 @@ func retryWithin(held time.Duration) time.Duration {
 // The import's connection waits busy for another process's lock, the store's timeout.
 func staging(path string, busy time.Duration) *sqlstore.Staging {
 	return &sqlstore.Staging{
-		Visible: visible,
-		Begin:   func(ctx context.Context) (*sql.DB, func() error, error) { return beginImport(ctx, path, busy) },
-		BeginTx: beginTx,
-		Pause:   (&presence{path: path}).pause,
+		Visible:    visible,
+		Begin:      func(ctx context.Context) (*sql.DB, func() error, error) { return beginImport(ctx, path, busy) },
+		BeginTx:    beginTx,
+		Pause:      (&presence{path: path}).pause,
+		AfterChunk: func(ctx context.Context, conn *sql.DB) error { return boundWAL(ctx, conn, path) },
 	}
+}
+
+// restartWait is how long an import's RESTART checkpoint waits for other connections'
+// writers and readers before it leaves the restart to a later chunk.
+const restartWait = time.Second
+
+// boundWAL restarts the WAL from its start once it holds importWALLimit, so that the next
+// chunk writes over the old frames rather than grow the file. The checkpointer copies
+// nothing while an import is staged, until the WAL holds its forceFrames, and then copies
+// it all at once while the import writes on; the import itself has a moment between its
+// chunks, when it holds no lock. Once the file has reached the limit (its size is the most
+// the WAL ever held), a PASSIVE checkpoint after each chunk copies what it can without the
+// write lock and says how much the WAL holds; at the limit, a RESTART holds the write lock
+// (other writers wait) only to copy what the PASSIVE one left and wait for the readers. A
+// restart that cannot be had within restartWait is tried after the next chunk.
+func boundWAL(ctx context.Context, conn *sql.DB, path string) error {
+	fi, err := os.Stat(path + "-wal")
+	if err != nil || fi.Size() < importWALLimit {
+		return nil // no WAL file yet, or a small one: nothing to bound
+	}
+	c, err := conn.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: bound the WAL: %w", err)
+	}
+	defer c.Close()
+	_, frames, _, err := walCheckpoint(ctx, c, "PASSIVE")
+	if err != nil || int64(frames)*frameBytes < importWALLimit {
+		return err // the file holds less than its size: a restart made room at its start
+	}
+	if _, err := c.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, restartWait.Milliseconds())); err != nil {
+		return fmt.Errorf("sqlite: bound the WAL: %w", err)
+	}
+	// The import's connection waits for the write lock itself (beginTx): its busy timeout is 0.
+	defer func() { _, _ = c.ExecContext(context.WithoutCancel(ctx), `PRAGMA busy_timeout = 0`) }()
+	_, _, _, err = walCheckpoint(ctx, c, "RESTART")
+	return err
 }
 
 // presence is whether other processes have the database open, as last found: finding out

@@ -36,6 +36,9 @@ type Staging struct {
 	// try again only every so often, the less often the longer it waited. Zero when no other
 	// process has the database open.
 	Pause func(held time.Duration) time.Duration
+	// AfterChunk runs after each chunk's commit, on the import's connection and outside any
+	// transaction: the engine bounds its log there. Nil does nothing.
+	AfterChunk func(ctx context.Context, conn *sql.DB) error
 }
 
 // Chunks of a staged import: each aims to hold the write lock for about stageTime, which
@@ -91,6 +94,12 @@ func (db *DB) importStaged(ctx context.Context, rows iter.Seq2[[]any, error]) (e
 			return db.unstage(ctx, conn, claimed, err)
 		}
 		claimed = true
+		if db.Staging.AfterChunk != nil {
+			if err := db.Staging.AfterChunk(ctx, conn); err != nil {
+				c.stop()
+				return db.unstage(ctx, conn, claimed, err)
+			}
+		}
 		took = max(took, time.Millisecond)
 		size.Store(min(max(int64(float64(len(c.rows))*float64(stageTime)/float64(took)), minChunk), maxChunk))
 	}
