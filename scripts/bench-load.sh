@@ -46,12 +46,13 @@ for engine in $ENGINES; do
 			db="$PG&search_path=$schema"
 			;;
 		esac
-		srv() { "$server_bin" --db "$db" "$@"; }
+		# The DSN goes by environment: fini-server refuses a password in --db, where ps shows it.
+		srv() { FINI_DB="$db" "$server_bin" "$@"; }
 		ws=$(srv workspace create bench)
 		key=$(srv key create --workspace "$ws" --scopes read,write)
 		srv import --workspace "$ws" "$work/conversations.jsonl" >/dev/null
 		# taskset execs the server, so $! is the server itself.
-		taskset -c 0 "$server_bin" --db "$db" serve --addr "127.0.0.1:$PORT" --response-validation "$mode" \
+		FINI_DB="$db" taskset -c 0 "$server_bin" serve --addr "127.0.0.1:$PORT" --response-validation "$mode" \
 			2>"$work/server.log" &
 		server_pid=$!
 		for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null && break; sleep 0.1; done

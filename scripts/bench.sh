@@ -88,9 +88,10 @@ for t in base head; do
 	schema="bench_import_$(date +%s%N)"
 	psql "$PG" -qc "CREATE SCHEMA $schema" >/dev/null
 	db="$PG&search_path=$schema"
-	ws=$("$work/bin-$t/fini-server" --db "$db" workspace create import)
+	# The DSN goes by environment: fini-server refuses a password in --db, where ps shows it.
+	ws=$(FINI_DB="$db" "$work/bin-$t/fini-server" workspace create import)
 	start=$(date +%s%N)
-	"$work/bin-$t/fini-server" --db "$db" import --workspace "$ws" "$work/pg.jsonl" >/dev/null
+	FINI_DB="$db" "$work/bin-$t/fini-server" import --workspace "$ws" "$work/pg.jsonl" >/dev/null
 	ns=$(($(date +%s%N) - start))
 	psql "$PG" -qc "DROP SCHEMA $schema CASCADE" >/dev/null
 	echo "{\"tree\":\"$t\",\"engine\":\"postgres\",\"conversations\":$PG_IMPORT,\"seconds\":$(awk -v n=$ns 'BEGIN{printf "%.2f", n/1e9}'),\"import_per_sec\":$(awk -v n=$ns -v c="$PG_IMPORT" 'BEGIN{printf "%.0f", c/(n/1e9)}')}"

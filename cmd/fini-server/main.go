@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -64,7 +65,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 against the embedded openapi.yaml, and administers its database.
 
 The database is --db or $FINI_DB: sqlite:PATH (the default, ` + defaultDB + `) or
-postgres://user@host:port/dbname.
+postgres://user@host:port/dbname. --db refuses a password, which ps would show to every
+user of the machine: give it in $FINI_DB, $PGPASSWORD or ~/.pgpass.
 
 --db-timeout (env FINI_DB_TIMEOUT) bounds every wait for the database: a connection, a
 statement, a lock, a turn at SQLite's writer. Past it the call fails as unavailable (the API
@@ -86,12 +88,26 @@ that long at one step. A purge is bounded batch by batch.`,
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		a.creates = cmd.Name() == "serve" || cmd.Name() == "migrate" ||
 			(cmd.Name() == "create" && cmd.Parent() != nil && cmd.Parent().Name() == "workspace")
+		if cmd.Flags().Changed("db") && dsnHasPassword(a.db) {
+			return errors.New("--db holds a password, which every user of this machine can read with ps: give the DSN in $FINI_DB instead, or the password in $PGPASSWORD or a ~/.pgpass file")
+		}
 		return envflag.Resolve(cmd.Flags())
 	}
 	root.AddCommand(a.serveCmd(), a.migrateCmd(), a.workspaceCmd(), a.keyCmd(), a.importCmd(), a.restoreCmd(), a.purgeCmd(),
 		a.auditCmd(), a.healthcheckCmd())
 	versionflag.Install(root)
 	return root
+}
+
+// dsnHasPassword reports whether the PostgreSQL URL dsn holds a password, in its user part
+// or as a parameter. A keyword/value DSN is refused by openStore whatever it holds.
+func dsnHasPassword(dsn string) bool {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return false
+	}
+	_, inUser := u.User.Password()
+	return inUser || u.Query().Has("password")
 }
 
 // sqlitePath returns the path of the SQLite database named by --db, if it names one.

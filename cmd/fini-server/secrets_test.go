@@ -75,6 +75,7 @@ func TestHelpNeverShowsTheEnvironment(t *testing.T) {
 func TestFailuresNeverShowThePassword(t *testing.T) {
 	const connect = "fini-server: connect to postgres: failed to connect to `user=u database=db`:"
 	const badDB = "fini-server: --db: want sqlite:PATH or postgres://USER@HOST:PORT/DB (the value is not shown: it may hold a password)\n"
+	const passwordFlag = "fini-server: --db holds a password, which every user of this machine can read with ps: give the DSN in $FINI_DB instead, or the password in $PGPASSWORD or a ~/.pgpass file\n"
 	tests := []struct {
 		name, env string // FINI_DB
 		args      []string
@@ -87,6 +88,8 @@ func TestFailuresNeverShowThePassword(t *testing.T) {
 			"fini-server: parse postgres dsn: invalid port\n"},
 		{"unknown scheme", "mysql://u:" + sentinelPassword + "@127.0.0.1/db", []string{"migrate"}, badDB},
 		{"keyword/value DSN in --db", "", []string{"--db", "host=127.0.0.1 port=1 password=" + sentinelPassword, "migrate"}, badDB},
+		{"password in --db", "", []string{"--db", unreachableDSN, "migrate"}, passwordFlag},
+		{"password parameter in --db", "", []string{"--db=postgres://u@127.0.0.1:1/db?password=" + sentinelPassword, "key", "list", "--workspace", "00000000-0000-4000-8000-000000000000"}, passwordFlag},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
