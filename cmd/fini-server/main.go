@@ -69,10 +69,10 @@ postgres://user@host:port/dbname. --db refuses a password, which ps would show t
 user of the machine: give it in $FINI_DB, $PGPASSWORD or ~/.pgpass.
 
 --db-timeout (env FINI_DB_TIMEOUT) bounds every wait for the database: a connection, a
-statement, a lock, a turn at SQLite's writer. Past it the call fails as unavailable (the API
-answers 503 with Retry-After: 1) rather than hang on a database that stopped answering. An
-import may take as long as its rows take; it fails only when the database makes it wait
-that long at one step. A purge is bounded batch by batch.`,
+statement, a lock, a turn at SQLite's writer; a request's waits share it. Past it the call
+fails as unavailable (the API answers 503 with Retry-After: 1) rather than hang on a
+database that stopped answering. An import may take as long as its rows take; it fails only
+when the database makes it wait that long at one step. A purge is bounded batch by batch.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -36,10 +36,10 @@ const demoConversations = 300
 // shutdownGrace is how long in-flight requests get to finish after SIGTERM or SIGINT.
 const shutdownGrace = 20 * time.Second
 
-// maxServeDBTimeout bounds serve's --db-timeout. A request waits for the database in two
-// calls at most (its key, then its operation), each within --db-timeout, and for a moment
-// more to record its key's use: a shutdown while the database stalls then still finishes
-// the requests under way within shutdownGrace.
+// maxServeDBTimeout bounds serve's --db-timeout. A request waits for the database
+// --db-timeout in all (its key, its key's use, its operation), and so does a purge batch:
+// with half the grace, a shutdown while the database stalls finishes the requests under way
+// within shutdownGrace even on a loaded machine.
 const maxServeDBTimeout = (shutdownGrace - time.Second) / 2
 
 // serveOptions are the flags of serve.

@@ -113,7 +113,8 @@ func (a *Authenticator) Authorizer(op *contract.Operation) (contract.AuthorizeFu
 }
 
 // check is one request's authorization: the gate, the key, its scopes. The caller is put on
-// the request's context; ctx is the step's, for the lookup.
+// the request's context with its wait budget, which the lookup (with ctx, the step's)
+// already drew on, so that the request waits for the database the store's timeout in all.
 func (a *Authenticator) check(ctx context.Context, c echo.Context, operation string, scopes []string) error {
 	req := c.Request()
 	key, keyed := apikey.FromAuthorization(req.Header.Get(echo.HeaderAuthorization))
@@ -129,15 +130,17 @@ func (a *Authenticator) check(ctx context.Context, c echo.Context, operation str
 	if !keyed {
 		return Unauthorized()
 	}
-	p, err := a.authenticate(ctx, sum)
+	caller := &Caller{RequestID: requestid.From(c), Operation: operation}
+	p, err := a.authenticate(store.WithWaitBudget(ctx, &caller.waits), sum)
 	if err != nil {
 		return err
 	}
 	if !p.HasScopes(scopes) {
 		return forbidden()
 	}
-	caller := &Caller{Principal: p, RequestID: requestid.From(c), Operation: operation}
-	c.SetRequest(req.WithContext(context.WithValue(req.Context(), callerKey{}, caller)))
+	caller.Principal = p
+	ctx = context.WithValue(req.Context(), callerKey{}, caller)
+	c.SetRequest(req.WithContext(store.WithWaitBudget(ctx, &caller.waits)))
 	return nil
 }
 
@@ -213,6 +216,9 @@ type Caller struct {
 	Principal
 	// RequestID is the request's X-Request-Id (requestid); Operation its operationId.
 	RequestID, Operation string
+	// waits is the request's time to wait for the database, which its key's lookup starts
+	// and its operation's store calls share (the request's context carries it).
+	waits store.WaitBudget
 }
 
 type callerKey struct{}

@@ -308,3 +308,49 @@ func TestSlowImportIsNotCut(t *testing.T) {
 		t.Errorf("%d conversations stored, want %d", n, 20+len(cs))
 	}
 }
+
+// TestCallsShareTheirWaitBudget: the calls of one request (its key, then its operation)
+// share one store.WaitBudget, so that the request answers within the timeout in all: once
+// the first call has spent it waiting, the next fails at once rather than wait a timeout of
+// its own.
+func TestCallsShareTheirWaitBudget(t *testing.T) {
+	f := newFaultFixture(t)
+	f.proxy.Stall(t)
+	ctx := store.WithWaitBudget(context.Background(), &store.WaitBudget{})
+	if _, err := call(t, func(context.Context) error {
+		_, err := f.db.APIKeyByHash(ctx, []byte("k"))
+		return err
+	}); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("key lookup during the stall: %v, want ErrUnavailable", err)
+	}
+	took, err := call(t, func(context.Context) error { return f.db.DeleteConversation(ctx, f.ws, f.live[0], f.key) })
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("delete once the budget is spent: %v, want ErrUnavailable", err)
+	}
+	if took >= faultTimeout/2 {
+		t.Errorf("delete once the budget is spent waited %v, want no wait", took)
+	}
+	f.proxy.Heal()
+	if deleted, recorded := f.deletedNow(t, f.live[:1], f.key.Operation); deleted != 0 || recorded != 0 {
+		t.Errorf("delete refused for want of time: %d deleted, %d recorded; want nothing", deleted, recorded)
+	}
+}
+
+// TestConnectingWaitsAsLongAsTheTimeout: a new connection may take as long as the store's
+// timeout, as every other wait may, so that a database slow to answer but within the bound
+// is served rather than refused.
+func TestConnectingWaitsAsLongAsTheTimeout(t *testing.T) {
+	const latency = 2200 * time.Millisecond // one round trip; connecting takes one or two
+	dsn, proxy := pgtest.Proxied(t)
+	db, err := postgres.Open(context.Background(), dsn, sqlstore.WithTimeout(4*latency))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	t.Cleanup(proxy.Stop)
+	// Open migrates on connections of its own; the store's pool connects at its first call.
+	proxy.Add(t, "latency", "downstream", map[string]int64{"latency": latency.Milliseconds()})
+	if _, err := db.GetConversation(context.Background(), uuid.New(), uuid.New()); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("get over a database %v a round trip, timeout %v: %v, want ErrNotFound", latency, 4*latency, err)
+	}
+}

@@ -52,9 +52,9 @@ func Open(ctx context.Context, dsn string, opts ...sqlstore.Option) (*sqlstore.D
 	if err != nil {
 		return nil, parseError(dsn, err)
 	}
-	// Fail fast while the database is down rather than hold requests for the OS timeout.
-	if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > 2*time.Second {
-		cfg.ConnectTimeout = 2 * time.Second
+	// A connection is one more wait for the database: bounded as the others, not by the OS.
+	if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > o.Timeout {
+		cfg.ConnectTimeout = o.Timeout
 	}
 	if err := migrate(ctx, cfg.Copy(), o.Timeout); err != nil {
 		return nil, err

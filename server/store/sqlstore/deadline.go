@@ -19,7 +19,8 @@ import (
 // context error. Long operations are bounded piecewise: each purge batch, each page of the
 // deletion record and each batch of its pruning gets its own deadline, and an import gets a
 // deadline that moves with its progress (watch), so that it may take as long as its rows
-// take but not stall.
+// take but not stall. The calls whose context carries a store.WaitBudget share DB.Timeout
+// between them.
 
 // DefaultTimeout is how long a store call waits for the database unless WithTimeout says
 // otherwise.
@@ -54,15 +55,24 @@ func Configure(opts []Option) (Options, error) {
 // the caller's.
 var errDeadline = errors.New("the database did not answer in time")
 
-// bound returns ctx with the store's deadline (DB.Timeout; none when it is 0) and end, to
-// defer with the call's error: it releases the deadline and makes the error what the caller
-// should see (answer).
+// bound returns ctx with the store's deadline and end, to defer with the call's error: it
+// releases the deadline and makes the error what the caller should see (answer). The
+// deadline is DB.Timeout (none when it is 0), or what is left of it in the store.WaitBudget
+// that ctx carries, which end charges with the call's time.
 func (db *DB) bound(ctx context.Context) (context.Context, func(*error)) {
 	if db.Timeout <= 0 {
 		return ctx, func(*error) {}
 	}
-	bounded, cancel := context.WithTimeoutCause(ctx, db.Timeout, errDeadline)
+	timeout, budget := db.Timeout, store.WaitBudgetFrom(ctx)
+	var start time.Time
+	if budget != nil {
+		timeout, start = budget.Left(db.Timeout), time.Now()
+	}
+	bounded, cancel := context.WithTimeoutCause(ctx, timeout, errDeadline)
 	return bounded, func(err *error) {
+		if budget != nil {
+			budget.Spend(time.Since(start))
+		}
 		*err = db.answer(ctx, bounded, *err)
 		cancel()
 	}
