@@ -99,15 +99,23 @@ when the database makes it wait that long at one step. A purge is bounded batch 
 	return root
 }
 
-// dsnHasPassword reports whether the PostgreSQL URL dsn holds a password, in its user part
-// or as a parameter. A keyword/value DSN is refused by openStore whatever it holds.
+// dsnHasPassword reports whether the PostgreSQL URL dsn holds a password: in its user part,
+// or as a parameter named like one in any case (password, sslpassword: the TLS key's). A
+// keyword/value DSN is refused by openStore whatever it holds.
 func dsnHasPassword(dsn string) bool {
 	u, err := url.Parse(dsn)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return false
 	}
-	_, inUser := u.User.Password()
-	return inUser || u.Query().Has("password")
+	if _, inUser := u.User.Password(); inUser {
+		return true
+	}
+	for name := range u.Query() {
+		if strings.Contains(strings.ToLower(name), "password") {
+			return true
+		}
+	}
+	return false
 }
 
 // sqlitePath returns the path of the SQLite database named by --db, if it names one.

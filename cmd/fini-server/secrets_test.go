@@ -90,6 +90,8 @@ func TestFailuresNeverShowThePassword(t *testing.T) {
 		{"keyword/value DSN in --db", "", []string{"--db", "host=127.0.0.1 port=1 password=" + sentinelPassword, "migrate"}, badDB},
 		{"password in --db", "", []string{"--db", unreachableDSN, "migrate"}, passwordFlag},
 		{"password parameter in --db", "", []string{"--db=postgres://u@127.0.0.1:1/db?password=" + sentinelPassword, "key", "list", "--workspace", "00000000-0000-4000-8000-000000000000"}, passwordFlag},
+		{"TLS key's password in --db", "", []string{"--db", "postgres://u@127.0.0.1:1/db?sslpassword=" + sentinelPassword, "migrate"}, passwordFlag},
+		{"upper-case password parameter in --db", "", []string{"--db", "postgres://u@127.0.0.1:1/db?PASSWORD=" + sentinelPassword, "migrate"}, passwordFlag},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
