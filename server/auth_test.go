@@ -7,7 +7,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
+
+	"github.com/google/uuid"
 
 	"github.com/fini-oss/conversations/server/contract"
 	"github.com/fini-oss/conversations/server/store"
@@ -62,6 +65,33 @@ func TestKeyLookupIsByWholeKeyHash(t *testing.T) {
 			t.Errorf("%s: looked up %d times by %x, want once by the hash of the whole key", name, len(spy.hashes), spy.hashes)
 		}
 		spy.mu.Unlock()
+	}
+}
+
+// stalledTouch is a store that cannot record a key's use in time, as a busy writer or a slow
+// database cannot: each try waits out its bound.
+type stalledTouch struct {
+	store.API
+	tries atomic.Int32
+}
+
+func (s *stalledTouch) TouchAPIKey(ctx context.Context, _ uuid.UUID, _ int64) error {
+	s.tries.Add(1)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestAFailedKeyUseRecordWaitsItsTurn: recording a key's use that failed is tried again at
+// its next turn, not at the key's next request: each try holds a request for its bound and,
+// on PostgreSQL, closes the connection its cancellation cuts.
+func TestAFailedKeyUseRecordWaitsItsTurn(t *testing.T) {
+	var spy *stalledTouch
+	e := newTestServerMode(t, contract.Enforce, func(s store.API) store.API { spy = &stalledTouch{API: s}; return spy })
+	for range 3 {
+		e.do("GET", listPath, e.readKey, "").expect(t, 200, "")
+	}
+	if n := spy.tries.Load(); n != 1 {
+		t.Errorf("3 requests tried to record their key's use %d times, want once", n)
 	}
 }
 

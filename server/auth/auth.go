@@ -180,11 +180,12 @@ func (a *Authenticator) touch(ctx context.Context, id uuid.UUID) {
 	}
 	a.touched.Store(id, now)
 	// Last-used is bookkeeping: it may not hold a request up. When the writer is busy (a
-	// long import, a checkpoint) it is skipped, and written on a later request.
+	// long import, a checkpoint) or the database slow, it is skipped until its next turn,
+	// touchEvery later: trying at every request would hold each for touchWait and, on
+	// PostgreSQL, close the connection each cancelled try cuts.
 	ctx, cancel := context.WithTimeout(ctx, touchWait)
 	defer cancel()
 	if err := a.cfg.Keys.TouchAPIKey(ctx, id, now.UnixMilli()); err != nil {
-		a.touched.Delete(id)
 		a.cfg.Logger.WarnContext(ctx, "record key use", "key_id", id, "error", err)
 	}
 }
