@@ -13,4 +13,4 @@ var HTML []byte
 
 // ScriptSources are the Content-Security-Policy source expressions of the page's inline
 // scripts (their SHA-256), the only scripts it runs.
-const ScriptSources = "'sha256-jwomWTwW+cbYvvb/uqmFRuOGL0FhXkaW0iynbO3M6Oc=' 'sha256-eFavdsmGIY1bRkLjSlKyjchPNxNrqVysG/dPqdyzQqE='"
+const ScriptSources = "'sha256-jwomWTwW+cbYvvb/uqmFRuOGL0FhXkaW0iynbO3M6Oc=' 'sha256-92h2TUNZXjoNa8uYeTW80ktdZTSwre3zxHOLsD0b3yg='"
