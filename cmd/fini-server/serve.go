@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -226,7 +227,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	log.Info("retention", "purge_after", o.purgeAfter.String(), "purge_interval", o.purgeInterval.String(),
 		"audit_retention", o.auditRetention.String())
 	attrs := []any{"addr", listeners[0].ln.Addr().String(), "tls", tlsConfig != nil, "response_validation", string(o.mode),
-		"rate_limit", o.limit.String(), "tracing", tp != nil}
+		"rate_limit", o.limit.String(), "tracing", tp != nil, "gomaxprocs", runtime.GOMAXPROCS(0)}
 	if len(listeners) > 1 {
 		attrs = append(attrs, "admin_addr", listeners[1].ln.Addr().String())
 	}
