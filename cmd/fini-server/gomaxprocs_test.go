@@ -16,7 +16,7 @@ const pinnedChildEnv = "FINI_TEST_PINNED_CHILD"
 
 // TestServingLineGivesGOMAXPROCS runs serve in a child process pinned to one CPU by taskset,
 // where the runtime chooses one P unless GOMAXPROCS says otherwise, and reads the Ps it serves
-// with from its "serving" line: the figure operating.md's advice for one CPU is checked by.
+// with from its "serving" line, where an operator checks what operating.md advises for one CPU.
 func TestServingLineGivesGOMAXPROCS(t *testing.T) {
 	if os.Getenv(pinnedChildEnv) != "" {
 		s := startServe(t)
