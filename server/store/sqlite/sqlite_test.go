@@ -27,7 +27,7 @@ func TestConformance(t *testing.T) {
 }
 
 // TestWriteAfterCloseIsAnError: a delete that reaches a closed store is refused with an
-// error, not a panic of the group committer's closed channel.
+// error, not a panic or a wait for a group that never comes.
 func TestWriteAfterCloseIsAnError(t *testing.T) {
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "closed.db"))
 	if err != nil {

@@ -189,7 +189,7 @@ func closeLock(held *sql.Conn, lock *sql.DB) error {
 
 // beginTx begins a write transaction on the import's connection, checking every lockPoll
 // whether another process's writer left the write lock free: often enough to take the
-// turns that the group committer leaves (sqlstore's shareFor).
+// turns that group commit leaves (sqlstore's shareFor).
 func beginTx(ctx context.Context, conn *sql.DB) (*sql.Tx, error) {
 	deadline := time.Now().Add(lockWait)
 	for {

@@ -5,29 +5,38 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/fini-oss/conversations/server/store"
 )
 
 // Group commit: where the engine has a single writer (SQLite), the deletes that arrive while
-// a transaction commits wait for the writer anyway. Instead of one transaction each, the
-// writer runs all that are waiting in one transaction, each inside a savepoint of its own,
-// and commits once. Each delete is still all or nothing (a failing one rolls back to its
-// savepoint, alone) and is answered only after the commit that holds it. What the group
-// shares is what a commit costs beside the rows: the transaction, and the pages several
-// deletes touch (the ends of the deleted and record indexes, the inner pages of every
-// B-tree), written to the log once instead of once a delete.
+// a transaction commits wait for the writer anyway. Instead of one transaction each, those
+// waiting run in one transaction, each inside a savepoint of its own, committed once. Each
+// delete is still all or nothing (a failing one rolls back to its savepoint, alone) and is
+// answered only after the commit that holds it. What the group shares is what a commit costs
+// beside the rows: the transaction, and the pages several deletes touch (the ends of the
+// deleted and record indexes, the inner pages of every B-tree), written to the log once
+// instead of once a delete.
+//
+// No goroutine of its own commits the groups: a write that finds none under way leads one,
+// on its request's goroutine, and the writes that queue meanwhile wait for it; once it has
+// answered them, the first write still queued leads the next group. A committer goroutine
+// would be one more goroutine that every write waits to be scheduled, twice (to take the
+// write, and to be answered): on a busy processor its turns come late, and each late one
+// holds every write behind it. Invariant: the queue is not empty only while a leader runs.
 
 // maxGroup bounds the writes one transaction takes: a request waits for its group at most.
 const maxGroup = 16
 
 // Turns with another process's import, which writes in chunks (staging.go). SQLite keeps no
 // queue of writers: a process waiting for the write lock polls for it, and would find it free
-// only in the microseconds between this committer's commit and its next BEGIN, since the
-// committer takes the lock again at once while writes are waiting. So once a BEGIN waited
-// for the lock (it took longer than contended) while an import is staged, for sharing after
-// it the committer leaves the lock free for shareFor before each transaction. The import,
+// only in the microseconds between one group's commit and the next one's BEGIN, since the next
+// leader takes the lock again at once while writes are waiting. So once a BEGIN waited for
+// the lock (it took longer than contended) while an import is staged, for sharing after it
+// each leader leaves the lock free for shareFor before its transaction. The import,
 // which polls every millisecond, takes it then.
 const (
 	contended = time.Millisecond
@@ -40,62 +49,114 @@ type groupWrite struct {
 	ctx  context.Context
 	fn   txFunc
 	done chan error
+	// lead tells the write that it leads the next group; chosen (under groupMu) says it was
+	// told, so that it may no longer leave the queue.
+	lead   chan struct{}
+	chosen bool
 }
 
 // errClosed answers a write that comes after Close.
 var errClosed = errors.New("the store is closed")
 
+// errWritePanicked is the error of a write that panicked.
+var errWritePanicked = errors.New("the write panicked")
+
+// errLeaderFailed answers the writes of a group whose leader panicked outside the writes.
+var errLeaderFailed = errors.New("the group's commit panicked")
+
 // StartGroupCommit makes this DB's request writes share transactions, until Close.
 func (db *DB) StartGroupCommit() {
-	db.group = make(chan *groupWrite)
-	db.groupStop = make(chan struct{})
-	db.groupDone = make(chan struct{})
-	go db.commitGroups()
+	db.grouping = true
 }
 
 // write runs fn, a request's write, in a transaction: in a group when group commit runs,
-// else in one of its own (inTx). It returns once the transaction committed or failed.
+// else in one of its own (inTx). It returns once the transaction committed or failed. A
+// write whose ctx ends while it is queued leaves the queue, unless it was told to lead.
 func (db *DB) write(ctx context.Context, fn txFunc) error {
-	if db.group == nil {
+	if !db.grouping {
 		return db.inTx(ctx, fn)
 	}
-	w := &groupWrite{ctx: ctx, fn: fn, done: make(chan error, 1)}
-	select {
-	case db.group <- w:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-db.groupStop:
+	w := &groupWrite{ctx: ctx, fn: fn, done: make(chan error, 1), lead: make(chan struct{}, 1)}
+	db.groupMu.Lock()
+	if db.groupClosed {
+		db.groupMu.Unlock()
 		return errClosed
 	}
-	// Once taken, the write may be running: its answer is its transaction's outcome.
-	return <-w.done
+	db.queue = append(db.queue, w)
+	if !db.leading {
+		db.leading = true
+		db.groupMu.Unlock()
+		return db.leadGroup(w)
+	}
+	db.groupMu.Unlock()
+	select {
+	case err := <-w.done:
+		return err
+	case <-w.lead:
+		return db.leadGroup(w)
+	case <-ctx.Done():
+	}
+	db.groupMu.Lock()
+	if !w.chosen {
+		if i := slices.Index(db.queue, w); i >= 0 {
+			db.queue = slices.Delete(db.queue, i, i+1)
+			db.groupMu.Unlock()
+			return ctx.Err()
+		}
+	}
+	db.groupMu.Unlock()
+	// Taken into a group, which may be running: the answer is its transaction's outcome.
+	select {
+	case err := <-w.done:
+		return err
+	case <-w.lead:
+		return db.leadGroup(w)
+	}
 }
 
-// commitGroups is the writer: it takes the writes waiting, up to maxGroup, and commits them
-// together, again and again, until the store closes.
-func (db *DB) commitGroups() {
-	defer close(db.groupDone)
-	for {
-		var group []*groupWrite
-		select {
-		case w := <-db.group:
-			group = append(group, w)
-		case <-db.groupStop:
-			return
-		}
-	more:
-		for len(group) < maxGroup {
-			select {
-			case w := <-db.group:
-				group = append(group, w)
-			default:
-				break more
+// leadGroup commits the writes at the head of the queue, me first, up to maxGroup, in one
+// transaction and answers them; then it passes the lead to the next write waiting, or ends
+// group commit's turn. It returns me's answer.
+func (db *DB) leadGroup(me *groupWrite) error {
+	db.groupMu.Lock()
+	n := min(len(db.queue), maxGroup)
+	group := slices.Clone(db.queue[:n])
+	db.queue = slices.Delete(db.queue, 0, n)
+	db.groupMu.Unlock()
+	answered := false
+	defer func() {
+		if !answered {
+			// A panic outside the writes themselves (which run catches): the writes are
+			// told, and the lead passes on, before the panic goes on up this request.
+			for _, w := range group {
+				w.done <- errLeaderFailed
 			}
 		}
-		if time.Now().Before(db.sharingUntil) {
-			time.Sleep(shareFor)
-		}
-		db.commitGroup(group)
+		db.passLead()
+	}()
+	if time.Now().Before(db.sharingUntil) {
+		time.Sleep(shareFor)
+	}
+	db.commitGroup(group)
+	answered = true
+	return <-me.done
+}
+
+// passLead tells the first write queued that it leads the next group, or, when none is,
+// ends the leaders' turn (and lets a waiting Close return).
+func (db *DB) passLead() {
+	db.groupMu.Lock()
+	defer db.groupMu.Unlock()
+	if len(db.queue) > 0 {
+		next := db.queue[0]
+		next.chosen = true
+		next.lead <- struct{}{}
+		return
+	}
+	db.leading = false
+	if db.noLeader != nil {
+		close(db.noLeader)
+		db.noLeader = nil
 	}
 }
 
@@ -154,7 +215,7 @@ func (db *DB) tryGroup(group []*groupWrite, results []error) error {
 			_ = tx.Rollback() // the savepoint's error is the one worth reporting
 			return db.classify(fmt.Errorf("savepoint: %w", err))
 		}
-		results[i] = w.fn(context.WithoutCancel(w.ctx), tx)
+		results[i] = w.run(tx)
 		if results[i] != nil {
 			if _, err := tx.ExecContext(ctx, `ROLLBACK TO write`); err != nil {
 				_ = tx.Rollback()
@@ -170,6 +231,19 @@ func (db *DB) tryGroup(group []*groupWrite, results []error) error {
 		return db.classify(fmt.Errorf("commit: %w", err))
 	}
 	return nil
+}
+
+// run runs the write in tx, without its request's cancellation (tryGroup). It runs on the
+// goroutine of the group's leader, which may be another request's: a panic of the write is
+// its own error, rolled back with it (the caller's recovery would otherwise take it for the
+// leader's, and the transaction would stay open, holding the writer).
+func (w *groupWrite) run(tx *sql.Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v\n%s", errWritePanicked, r, debug.Stack())
+		}
+	}()
+	return w.fn(context.WithoutCancel(w.ctx), tx)
 }
 
 // latestDeadline returns a context that ends at the latest deadline of the group's writes,
@@ -193,7 +267,7 @@ func latestDeadline(group []*groupWrite) (context.Context, context.CancelFunc) {
 // (a lone client's every write).
 func (db *DB) commitAlone(ctx context.Context, tx *sql.Tx, w *groupWrite, result *error) error {
 	if *result = w.ctx.Err(); *result == nil {
-		*result = w.fn(context.WithoutCancel(w.ctx), tx)
+		*result = w.run(tx)
 	}
 	if *result != nil {
 		if err := tx.Rollback(); err != nil {
@@ -207,11 +281,20 @@ func (db *DB) commitAlone(ctx context.Context, tx *sql.Tx, w *groupWrite, result
 	return nil
 }
 
-// stopGroupCommit ends the writer once the writes already taken are answered; later writes
-// get errClosed.
+// stopGroupCommit returns once the writes already queued are answered; later writes get
+// errClosed.
 func (db *DB) stopGroupCommit() {
-	if db.group != nil {
-		close(db.groupStop)
-		<-db.groupDone
+	db.groupMu.Lock()
+	db.groupClosed = true
+	var gone chan struct{}
+	if db.leading {
+		if db.noLeader == nil {
+			db.noLeader = make(chan struct{})
+		}
+		gone = db.noLeader
+	}
+	db.groupMu.Unlock()
+	if gone != nil {
+		<-gone
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -82,11 +83,17 @@ type DB struct {
 
 	stmts     stmts
 	eraseOwed atomic.Bool
-	// group takes request writes to the group committer, when it runs (groupcommit.go).
-	group                chan *groupWrite
-	groupStop, groupDone chan struct{}
-	// sharingUntil is when the group committer stops leaving turns to another process's
-	// import (groupcommit.go); only the committer reads and writes it.
+	// Group commit (groupcommit.go): grouping says it runs. Under groupMu: the writes
+	// waiting for a group, whether a leader runs, whether Close came, and what Close waits
+	// on for the leader to finish.
+	grouping    bool
+	groupMu     sync.Mutex
+	queue       []*groupWrite
+	leading     bool
+	groupClosed bool
+	noLeader    chan struct{}
+	// sharingUntil is when group commit stops leaving turns to another process's import
+	// (groupcommit.go); only the leader reads and writes it.
 	sharingUntil time.Time
 }
 

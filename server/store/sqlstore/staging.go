@@ -29,7 +29,7 @@ type Staging struct {
 	Begin func(ctx context.Context) (conn *sql.DB, end func() error, err error)
 	// BeginTx begins a write transaction on the import's connection, waiting for another
 	// process's writer if one holds the write lock, and checking often enough to take the
-	// turns such a writer leaves (see DB.commitGroups).
+	// turns such a writer leaves (see shareFor, groupcommit.go).
 	BeginTx func(ctx context.Context, conn *sql.DB) (*sql.Tx, error)
 	// Pause is how long an import leaves the write lock free after a transaction that held
 	// it for held, for another process's writers: SQLite's busy handler lets a waiting writer
