@@ -89,29 +89,35 @@ func (db *DB) write(ctx context.Context, fn txFunc) error {
 		return db.leadGroup(w)
 	}
 	db.groupMu.Unlock()
-	select {
-	case err := <-w.done:
-		return err
-	case <-w.lead:
-		return db.leadGroup(w)
-	case <-ctx.Done():
-	}
-	db.groupMu.Lock()
-	if !w.chosen {
-		if i := slices.Index(db.queue, w); i >= 0 {
-			db.queue = slices.Delete(db.queue, i, i+1)
-			db.groupMu.Unlock()
-			return ctx.Err()
+	gone := ctx.Done()
+	for {
+		select {
+		case err := <-w.done:
+			return err
+		case <-w.lead:
+			return db.leadGroup(w)
+		case <-gone:
+			if db.leaveQueue(w) {
+				return ctx.Err()
+			}
+			// Taken into a group, which may be running, or told to lead: the answer is
+			// its transaction's outcome.
+			gone = nil
 		}
 	}
-	db.groupMu.Unlock()
-	// Taken into a group, which may be running: the answer is its transaction's outcome.
-	select {
-	case err := <-w.done:
-		return err
-	case <-w.lead:
-		return db.leadGroup(w)
+}
+
+// leaveQueue takes w out of the queue and reports true, unless it is no longer there (a
+// leader took it into its group) or was told to lead.
+func (db *DB) leaveQueue(w *groupWrite) bool {
+	db.groupMu.Lock()
+	defer db.groupMu.Unlock()
+	i := slices.Index(db.queue, w)
+	if w.chosen || i < 0 {
+		return false
 	}
+	db.queue = slices.Delete(db.queue, i, i+1)
+	return true
 }
 
 // leadGroup commits the writes at the head of the queue, me first, up to maxGroup, in one
