@@ -1,9 +1,11 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptrace"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,9 +59,9 @@ func TestServeOverAStalledPostgres(t *testing.T) {
 
 	// Requests under way when the shutdown comes, each on a connection of its own (a shutdown
 	// closes the connections it finds idle, which a kept-alive one is until the server reads
-	// its next request). Once a /healthz sent after them has answered, the server has
-	// accepted their connections (it takes them in order), and it serves every request of an
-	// accepted connection before it exits.
+	// its next request). net/http serves, before it exits, the requests it has read, and drops
+	// a connection whose request it reads only after the shutdown began: so the shutdown
+	// comes once /metrics counts them in flight.
 	fresh := &http.Client{Timeout: c.Timeout, Transport: &http.Transport{DisableKeepAlives: true}}
 	const underWay = 3
 	answers := make(chan int, underWay)
@@ -83,6 +85,7 @@ func TestServeOverAStalledPostgres(t *testing.T) {
 	if got := get(t, fresh, base+"/healthz", ""); got != http.StatusOK {
 		t.Fatalf("/healthz during the stall: %d", got)
 	}
+	waitInFlight(t, fresh, base, underWay)
 	stopped := make(chan struct{})
 	start := time.Now()
 	go func() {
@@ -196,4 +199,34 @@ func newRequest(t *testing.T, method, url, key string) *http.Request {
 	}
 	req.Header.Set("Authorization", "Bearer "+key)
 	return req
+}
+
+// waitInFlight waits until the server at base counts at least n requests in flight beside
+// the /metrics request that asks, for at most 10 s.
+func waitInFlight(t *testing.T, c *http.Client, base string, n int) {
+	t.Helper()
+	gauge := regexp.MustCompile(`(?m)^fini_http_requests_in_flight (\d+)$`)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res, err := c.Get(base + "/metrics")
+		if err != nil {
+			t.Fatalf("/metrics: %v", err)
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			t.Fatalf("/metrics: %v", err)
+		}
+		m := gauge.FindSubmatch(body)
+		if m == nil {
+			t.Fatalf("/metrics has no fini_http_requests_in_flight:\n%s", body)
+		}
+		if got, _ := strconv.Atoi(string(m[1])); got >= n+1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics counts %s requests in flight, want %d beside itself", m[1], n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

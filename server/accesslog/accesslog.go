@@ -67,7 +67,11 @@ func New(log *slog.Logger, reg prometheus.Registerer, operation func(echo.Contex
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"operation", "status"}),
 	}
-	for _, c := range []prometheus.Collector{l.requests, l.duration} {
+	inFlight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "fini_http_requests_in_flight",
+		Help: "HTTP requests read and being served, this one included; a graceful shutdown waits for them.",
+	}, func() float64 { return float64(l.inFlight.Load()) })
+	for _, c := range []prometheus.Collector{l.requests, l.duration, inFlight} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("access log metrics: %w", err)
 		}
