@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/fini-oss/conversations/server/store/sqlstore"
 )
 
 // Every commit appends the pages it changed to the write-ahead log (the -wal file), and a
@@ -63,18 +65,23 @@ const (
 )
 
 // checkpointer runs the WAL's checkpoints, and the ones a purge asks for (afterPurge), on
-// a connection of its own.
+// a connection of its own, and its PASSIVE ones in a checkpoint process if it has one.
 type checkpointer struct {
 	conn *sql.DB
 	path string
+	// process, if not nil, runs the PASSIVE checkpoints (checkpointprocess.go); lost is told
+	// why when it is stopped for failing to answer.
+	process *checkpointProcess
+	lost    func(error)
 	// gate is the store's write gate, which the RESTART and TRUNCATE checkpoints enter.
 	gate chan struct{}
 	// busyTimeout is how long its checkpoints wait for the readers of older snapshots,
 	// the store's timeout.
 	busyTimeout time.Duration
 	truncates   chan truncation
-	done        chan struct{}
-	stopped     chan struct{}
+	// stopping ends run's context: a checkpoint under way is interrupted, and stop runs one.
+	stopping context.CancelFunc
+	stopped  chan struct{}
 
 	// The state of run. version is the database's data_version at the last tick, which
 	// changes when another connection commits; quiet counts the ticks since it last did.
@@ -103,34 +110,48 @@ type truncation struct {
 	reply chan error
 }
 
-// startCheckpointer opens the checkpointer's connection and starts its loop.
-func startCheckpointer(dsn, path string, gate chan struct{}, busyTimeout time.Duration) (*checkpointer, error) {
+// startCheckpointer opens the checkpointer's connection, starts the checkpoint process that
+// o asks for, if any, and starts its loop.
+func startCheckpointer(dsn, path string, gate chan struct{}, o sqlstore.Options) (*checkpointer, error) {
 	conn, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	conn.SetMaxOpenConns(1)
 	conn.SetConnMaxIdleTime(0)
-	c := &checkpointer{conn: conn, path: path, gate: gate, busyTimeout: busyTimeout, truncates: make(chan truncation),
-		done: make(chan struct{}), stopped: make(chan struct{})}
-	go c.run()
+	ctx, stopping := context.WithCancel(context.Background())
+	c := &checkpointer{conn: conn, path: path, gate: gate, busyTimeout: o.Timeout, truncates: make(chan truncation),
+		stopping: stopping, stopped: make(chan struct{}), lost: o.CheckpointProcessLost}
+	if o.CheckpointProcess != nil {
+		if c.process, err = startCheckpointProcess(o.CheckpointProcess()); err != nil {
+			c.report(err)
+		}
+	}
+	go c.run(ctx)
 	return c, nil
 }
 
-// run checkpoints every checkpointTick, and when a purge asks, until stop.
-func (c *checkpointer) run() {
+// report tells lost, if set, why the checkpoint process is gone.
+func (c *checkpointer) report(err error) {
+	if c.lost != nil {
+		c.lost(err)
+	}
+}
+
+// run checkpoints every checkpointTick, and when a purge asks, until ctx ends (stop).
+func (c *checkpointer) run(ctx context.Context) {
 	defer close(c.stopped)
 	t := time.NewTicker(checkpointTick)
 	defer t.Stop()
 	for n := 1; ; n++ {
 		select {
-		case <-c.done:
+		case <-ctx.Done():
 			return
 		case req := <-c.truncates:
 			req.reply <- c.afterPurgeNow(req.ctx, req.last)
 		case now := <-t.C:
 			// A failed checkpoint is tried again on a later tick; the WAL keeps the data.
-			_ = c.tick(context.Background(), now)
+			_ = c.tick(ctx, now)
 			if n%optimizeEvery == 0 {
 				_, _ = c.conn.Exec(`PRAGMA analysis_limit=400; PRAGMA optimize`)
 			}
@@ -231,6 +252,26 @@ func (c *checkpointer) passive(ctx context.Context) (frames, copied int, err err
 		return 0, 0, fmt.Errorf("sqlite: checkpoint the WAL: %w", err)
 	}
 	defer conn.Close()
+	return c.passiveOn(ctx, conn)
+}
+
+// passiveOn runs a PASSIVE checkpoint in the checkpoint process if there is one, else on
+// conn. A checkpoint the process fails is run again on conn, where SQLite's error, if any,
+// comes with its result code; a process that failed to answer is stopped.
+func (c *checkpointer) passiveOn(ctx context.Context, conn *sql.Conn) (frames, copied int, err error) {
+	if c.process != nil {
+		frames, copied, err := c.process.passive(ctx)
+		switch {
+		case err == nil:
+			return frames, copied, nil
+		case ctx.Err() != nil:
+			return 0, 0, err
+		case errors.Is(err, errProcessLost):
+			c.process.kill()
+			c.process = nil
+			c.report(err)
+		}
+	}
 	_, frames, copied, err = walCheckpoint(ctx, conn, "PASSIVE")
 	return frames, copied, err
 }
@@ -268,7 +309,7 @@ func (c *checkpointer) gated(ctx context.Context, mode string, wait, free time.D
 	return nil
 }
 
-// enterGate enters the write gate after a PASSIVE checkpoint, on conn, copied and synced
+// enterGate enters the write gate after a PASSIVE checkpoint (passiveOn) copied and synced
 // what the WAL holds. If free is inTurn it then waits for its turn, and the gated checkpoint
 // has the frames committed meanwhile to copy and sync. Else it tries for at most free, every
 // millisecond, to enter at a moment when the WAL is wholly copied and no write holds the gate:
@@ -288,7 +329,7 @@ func (c *checkpointer) enterGate(ctx context.Context, conn *sql.Conn, free time.
 				return ctx.Err()
 			}
 		}
-		_, frames, copied, err := walCheckpoint(ctx, conn, "PASSIVE")
+		frames, copied, err := c.passiveOn(ctx, conn)
 		if err != nil {
 			return err
 		}
@@ -346,7 +387,7 @@ func (c *checkpointer) afterPurge(ctx context.Context, last bool) error {
 	req := truncation{ctx: ctx, last: last, reply: make(chan error, 1)}
 	select {
 	case c.truncates <- req:
-	case <-c.done:
+	case <-c.stopped:
 		return errors.New("sqlite: closed")
 	case <-ctx.Done():
 		return ctx.Err()
@@ -364,10 +405,15 @@ func (c *checkpointer) afterPurgeNow(ctx context.Context, last bool) error {
 	return c.gated(ctx, mode, c.busyTimeout, inTurn)
 }
 
-// stop stops the checkpointer's loop and truncates the WAL once more.
+// stop stops the checkpointer's loop and its checkpoint process, and truncates the WAL once
+// more.
 func (c *checkpointer) stop() error {
-	close(c.done)
+	c.stopping()
 	<-c.stopped
-	_, err := c.conn.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
-	return errors.Join(err, c.conn.Close())
+	var err error
+	if c.process != nil {
+		err = c.process.stop()
+	}
+	_, cerr := c.conn.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	return errors.Join(err, cerr, c.conn.Close())
 }

@@ -65,14 +65,14 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*sqlstore.
 	if err := makePrivate(path); err != nil {
 		return nil, err
 	}
-	db, err := open(ctx, path, o.Timeout)
+	db, err := open(ctx, path, o)
 	if errors.Is(err, store.ErrDiskFull) {
 		freed, ferr := freeReserve(path)
 		if ferr != nil {
 			return nil, errors.Join(err, ferr)
 		}
 		if freed {
-			db, err = open(ctx, path, o.Timeout)
+			db, err = open(ctx, path, o)
 		}
 	}
 	if err != nil {
@@ -84,8 +84,9 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*sqlstore.
 }
 
 // open opens the database's connections, migrates it and starts its background work; every
-// wait for the database is bounded by timeout.
-func open(ctx context.Context, path string, timeout time.Duration) (*sqlstore.DB, error) {
+// wait for the database is bounded by o.Timeout.
+func open(ctx context.Context, path string, o sqlstore.Options) (*sqlstore.DB, error) {
+	timeout := o.Timeout
 	dsn := func(extra string) string { return dsn(path, extra, timeout) }
 	write, err := sql.Open("sqlite", dsn(writerParams))
 	if err != nil {
@@ -120,7 +121,7 @@ func open(ctx context.Context, path string, timeout time.Duration) (*sqlstore.DB
 	read.SetMaxIdleConns(n)
 	db := &sqlstore.DB{Read: read, Write: write, Dialect: Dialect, Now: time.Now, Timeout: timeout, WriteGate: make(chan struct{}, 1),
 		Staging: staging(path, timeout)}
-	cp, err := startCheckpointer(dsn(""), path, db.WriteGate, timeout)
+	cp, err := startCheckpointer(dsn(""), path, db.WriteGate, o)
 	if err != nil {
 		db.Close()
 		return nil, err

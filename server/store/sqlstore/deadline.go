@@ -26,31 +26,6 @@ import (
 // otherwise.
 const DefaultTimeout = 5 * time.Second
 
-// Options are how an engine opens its store: the defaults, changed by the Option values
-// given to its Open (Configure).
-type Options struct {
-	// Timeout bounds each call's wait for the database (DB.Timeout).
-	Timeout time.Duration
-}
-
-// Option changes the Options of an engine's Open.
-type Option func(*Options)
-
-// WithTimeout sets Options.Timeout; d must be more than 0.
-func WithTimeout(d time.Duration) Option { return func(o *Options) { o.Timeout = d } }
-
-// Configure returns the defaults changed by opts, or an error when they are not valid.
-func Configure(opts []Option) (Options, error) {
-	o := Options{Timeout: DefaultTimeout}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if o.Timeout <= 0 {
-		return o, fmt.Errorf("database timeout %v: want more than 0", o.Timeout)
-	}
-	return o, nil
-}
-
 // errDeadline is the cause of the deadlines the store sets itself, which tells them from
 // the caller's.
 var errDeadline = errors.New("the database did not answer in time")
