@@ -94,7 +94,7 @@ when the database makes it wait that long at one step. A purge is bounded batch 
 		return envflag.Resolve(cmd.Flags())
 	}
 	root.AddCommand(a.serveCmd(), a.migrateCmd(), a.workspaceCmd(), a.keyCmd(), a.importCmd(), a.restoreCmd(), a.purgeCmd(),
-		a.auditCmd(), a.healthcheckCmd())
+		a.auditCmd(), a.healthcheckCmd(), a.checkpointsCmd())
 	versionflag.Install(root)
 	return root
 }
@@ -123,12 +123,13 @@ func (a *app) sqlitePath() (string, bool) {
 	return strings.CutPrefix(a.db, "sqlite:")
 }
 
-// openStore opens and migrates the database named by --db.
-func (a *app) openStore(ctx context.Context) (store.Store, error) {
+// openStore opens and migrates the database named by --db, with the options opts besides
+// --db-timeout.
+func (a *app) openStore(ctx context.Context, opts ...sqlstore.Option) (store.Store, error) {
 	if a.dbTimeout <= 0 {
 		return nil, errors.New("--db-timeout: want more than 0, e.g. 5s")
 	}
-	timeout := sqlstore.WithTimeout(time.Duration(a.dbTimeout))
+	opts = append([]sqlstore.Option{sqlstore.WithTimeout(time.Duration(a.dbTimeout))}, opts...)
 	switch path, isSQLite := a.sqlitePath(); {
 	case isSQLite:
 		if path == "" {
@@ -137,9 +138,9 @@ func (a *app) openStore(ctx context.Context) (store.Store, error) {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !a.creates {
 			return nil, fmt.Errorf("--db: no database at %s (only serve, migrate and workspace create make a new one)", path)
 		}
-		return sqlite.Open(ctx, path, timeout)
+		return sqlite.Open(ctx, path, opts...)
 	case strings.HasPrefix(a.db, "postgres://"), strings.HasPrefix(a.db, "postgresql://"):
-		return postgres.Open(ctx, a.db, timeout)
+		return postgres.Open(ctx, a.db, opts...)
 	}
 	return nil, errors.New("--db: want sqlite:PATH or postgres://USER@HOST:PORT/DB (the value is not shown: it may hold a password)")
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/fini-oss/conversations/server/retention"
 	"github.com/fini-oss/conversations/server/store"
 	"github.com/fini-oss/conversations/server/store/sqlite"
+	"github.com/fini-oss/conversations/server/store/sqlstore"
 	"github.com/fini-oss/conversations/server/store/storetrace"
 )
 
@@ -156,7 +157,11 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		}
 		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	}
-	s, err := a.openStore(ctx)
+	var opts []sqlstore.Option
+	if _, ok := a.sqlitePath(); ok {
+		opts = append(opts, a.checkpointProcess(log))
+	}
+	s, err := a.openStore(ctx, opts...)
 	if err != nil {
 		return a.fullDisk(err)
 	}
