@@ -15,8 +15,8 @@ import (
 // checkpoint copies them into the database. SQLite's automatic checkpoint would run inside
 // whichever commit crossed its threshold, and with synchronous=NORMAL a checkpoint syncs the
 // files: a request would wait for the disk. So the writer has none (wal_autocheckpoint(0)),
-// and the checkpointer, on a connection of its own, is the one place checkpoints run. It
-// looks every checkpointTick:
+// and the checkpointer, on a connection of its own (and in its checkpoint process, if it has
+// one: checkpointprocess.go), is the one place checkpoints run. It looks every checkpointTick:
 //
 //   - A PASSIVE checkpoint, which waits for no one, copies what the WAL holds: as soon as
 //     commits pause for a tick, and at least every passiveEvery while they go on. While an

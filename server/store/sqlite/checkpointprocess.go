@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -42,6 +43,9 @@ type checkpointProcess struct {
 	out     *os.File
 	replies *bufio.Reader
 	owed    int
+	// lastError is the process's last error answer, which says why when it dies after one
+	// (a database it could not open).
+	lastError string
 }
 
 // errProcessLost is a checkpoint process that failed to answer: it is stopped, and the
@@ -82,22 +86,31 @@ func startCheckpointProcess(cmd *exec.Cmd) (*checkpointProcess, error) {
 // errProcessLost says that the process failed to answer (it has then to be stopped); any
 // other is SQLite's, from the process.
 func (p *checkpointProcess) passive(ctx context.Context) (frames, copied int, err error) {
-	deadline := time.Now().Add(processReplyWait)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
+	if err := ctx.Err(); err != nil {
+		return 0, 0, err
 	}
-	if err := p.out.SetReadDeadline(deadline); err != nil {
-		return 0, 0, fmt.Errorf("%w: %w", errProcessLost, err)
+	if err := p.out.SetReadDeadline(time.Now().Add(processReplyWait)); err != nil {
+		return 0, 0, p.lost(err)
 	}
-	cancelled := context.AfterFunc(ctx, func() { _ = p.out.SetReadDeadline(time.Now()) })
-	defer cancelled()
+	// The deadline that ctx's end sets is set before ctx.Err says it ended, and must not
+	// outlive this call, where it would cut the next one short.
+	fired := make(chan struct{})
+	cancelled := context.AfterFunc(ctx, func() {
+		_ = p.out.SetReadDeadline(time.Now())
+		close(fired)
+	})
+	defer func() {
+		if !cancelled() {
+			<-fired
+		}
+	}()
 	for ; p.owed > 0; p.owed-- {
 		if _, err := p.reply(ctx); err != nil {
 			return 0, 0, err
 		}
 	}
 	if _, err := p.in.WriteString(checkpointRequest + "\n"); err != nil {
-		return 0, 0, fmt.Errorf("%w: ask: %w", errProcessLost, err)
+		return 0, 0, p.lost(fmt.Errorf("ask: %w", err))
 	}
 	p.owed++
 	line, err := p.reply(ctx)
@@ -106,13 +119,30 @@ func (p *checkpointProcess) passive(ctx context.Context) (frames, copied int, er
 	}
 	p.owed--
 	if msg, ok := strings.CutPrefix(line, "error "); ok {
+		p.lastError = msg
 		return 0, 0, fmt.Errorf("sqlite: PASSIVE checkpoint in the checkpoint process: %s", msg)
 	}
-	var busy int
-	if n, err := fmt.Sscanf(line, "ok %d %d %d", &busy, &frames, &copied); err != nil || n != 3 {
-		return 0, 0, fmt.Errorf("%w: answered %q", errProcessLost, line)
+	if frames, copied, ok := parseAnswer(line); ok {
+		return frames, copied, nil
 	}
-	return frames, copied, nil
+	return 0, 0, p.lost(fmt.Errorf("answered %q", line))
+}
+
+// parseAnswer reads "ok BUSY FRAMES COPIED".
+func parseAnswer(line string) (frames, copied int, ok bool) {
+	f := strings.Fields(line)
+	if len(f) != 4 || f[0] != "ok" || line != strings.Join(f, " ") {
+		return 0, 0, false
+	}
+	var n [3]int
+	for i, field := range f[1:] {
+		v, err := strconv.Atoi(field)
+		if err != nil || v < 0 {
+			return 0, 0, false
+		}
+		n[i] = v
+	}
+	return n[1], n[2], true
 }
 
 // reply reads the process's next answer. Each comes in one write of a line, so a read that
@@ -125,7 +155,15 @@ func (p *checkpointProcess) reply(ctx context.Context) (string, error) {
 	case line == "" && ctx.Err() != nil:
 		return "", ctx.Err()
 	}
-	return "", fmt.Errorf("%w: read its answer: %w", errProcessLost, err)
+	return "", p.lost(fmt.Errorf("read its answer: %w", err))
+}
+
+// lost is err as errProcessLost, with the process's last error answer.
+func (p *checkpointProcess) lost(err error) error {
+	if p.lastError != "" {
+		return fmt.Errorf("%w: %w (its last error: %s)", errProcessLost, err, p.lastError)
+	}
+	return fmt.Errorf("%w: %w", errProcessLost, err)
 }
 
 // stop tells the process to end (its standard input ends), waits for it at most

@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -56,11 +55,18 @@ func withHelperProcess(t *testing.T, path string) (sqlstore.Option, *helperProce
 	t.Helper()
 	h := &helperProcess{log: filepath.Join(t.TempDir(), "checkpoints.log"), lost: make(chan error, 1)}
 	return sqlstore.WithCheckpointProcess(func() *exec.Cmd {
-		h.cmd = exec.Command(os.Args[0], "-test.run=^TestCheckpointProcessHelper$")
-		h.cmd.Env = append(os.Environ(), "FINI_CHECKPOINT_HELPER="+path, "FINI_CHECKPOINT_HELPER_LOG="+h.log)
-		h.cmd.Stderr = os.Stderr
+		h.cmd = helperCommand(path, h.log)
 		return h.cmd
 	}, func(err error) { h.lost <- err }), h
+}
+
+// helperCommand is the command of TestCheckpointProcessHelper for the database at path,
+// logging to log.
+func helperCommand(path, log string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCheckpointProcessHelper$")
+	cmd.Env = append(os.Environ(), "FINI_CHECKPOINT_HELPER="+path, "FINI_CHECKPOINT_HELPER_LOG="+log)
+	cmd.Stderr = os.Stderr
+	return cmd
 }
 
 // logged returns the lines the process logged so far.
@@ -132,19 +138,19 @@ func TestPassiveCheckpointsRunInTheCheckpointProcess(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	pid := h.pid(t)
+	for range 20 {
+		write(t, db)
+	}
+	h.waitLogged(t, "checkpoint that copied the WAL", func(line string) bool {
+		frames, copied, ok := parseAnswer(line)
+		return ok && frames > 0 && copied == frames
+	})
+	// It answers once its priority is lowered.
 	if runtime.GOOS == "linux" {
 		if nice := threadNices(t, pid); !strings.Contains(nice, " "+strconv.Itoa(checkpointNice)+" ") {
 			t.Errorf("the checkpoint process's threads have the nice values%s, want one at %d", nice, checkpointNice)
 		}
 	}
-	for range 20 {
-		write(t, db)
-	}
-	h.waitLogged(t, "checkpoint that copied the WAL", func(line string) bool {
-		var busy, frames, copied int
-		n, _ := fmt.Sscanf(line, "ok %d %d %d", &busy, &frames, &copied)
-		return n == 3 && frames > 0 && copied == frames
-	})
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -179,25 +185,32 @@ func threadNices(t *testing.T, pid int) string {
 	return nices
 }
 
-// TestLostCheckpointProcess: a checkpoint process that cannot start, or dies, is reported
-// to lost, and the store's own process checkpoints from then on: the WAL still empties
-// once the writes stop.
+// TestLostCheckpointProcess: a checkpoint process that cannot start, ends, answers nonsense
+// or is killed is reported to lost, and the store's own process checkpoints from then on:
+// the WAL still empties once the writes stop.
 func TestLostCheckpointProcess(t *testing.T) {
+	lostTo := func(command func() *exec.Cmd) func(string) (sqlstore.Option, func(*testing.T)) {
+		return func(string) (sqlstore.Option, func(*testing.T)) {
+			lost := make(chan error, 1)
+			return sqlstore.WithCheckpointProcess(command, func(err error) { lost <- err }),
+				func(t *testing.T) { wantLost(t, lost) }
+		}
+	}
 	for _, tc := range []struct {
 		name    string
 		command func(path string) (sqlstore.Option, func(t *testing.T))
 	}{
-		{"cannot start", func(string) (sqlstore.Option, func(*testing.T)) {
-			lost := make(chan error, 1)
-			opt := sqlstore.WithCheckpointProcess(func() *exec.Cmd {
-				return exec.Command("/nonexistent/fini-checkpoints")
-			}, func(err error) { lost <- err })
-			return opt, func(t *testing.T) { wantLost(t, lost) }
-		}},
+		{"cannot start", lostTo(func() *exec.Cmd { return exec.Command("/nonexistent/fini-checkpoints") })},
+		{"ends at once", lostTo(func() *exec.Cmd { return exec.Command("true") })},
+		{"answers nonsense", lostTo(func() *exec.Cmd { return exec.Command("echo", "ok 0 12 twelve") })},
 		{"killed", func(path string) (sqlstore.Option, func(*testing.T)) {
 			opt, h := withHelperProcess(t, path)
 			return opt, func(t *testing.T) {
-				if err := syscall.Kill(h.pid(t), syscall.SIGKILL); err != nil {
+				p, err := os.FindProcess(h.pid(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := p.Kill(); err != nil {
 					t.Fatal(err)
 				}
 				wantLost(t, h.lost)
@@ -222,6 +235,53 @@ func TestLostCheckpointProcess(t *testing.T) {
 				t.Errorf("Close: %v", err)
 			}
 		})
+	}
+}
+
+// TestCheckpointProcessOutlivesGivenUpRequests: a request whose caller stops waiting (its
+// context ends) leaves the process running and in step: the answer it owes is read before
+// the next one's, which answers.
+func TestCheckpointProcessOutlivesGivenUpRequests(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "given-up.db")
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	p, err := startCheckpointProcess(helperCommand(path, filepath.Join(t.TempDir(), "checkpoints.log")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := p.stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	}()
+	if _, _, err := p.passive(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	owing := 0 // requests given up after they were sent
+	for i := 0; i < 200 || owing == 0 && i < 2000; i++ {
+		write(t, db)
+		wait := time.Duration(i%20) * 50 * time.Microsecond
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		_, _, err := p.passive(ctx)
+		cancel()
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("request %d, given %v: %v, want an answer or the context's error", i, wait, err)
+		}
+		if p.owed > 0 {
+			owing++
+		}
+	}
+	if owing == 0 {
+		t.Fatal("no request was given up after it was sent: the test proves nothing")
+	}
+	t.Logf("%d requests given up after they were sent", owing)
+	write(t, db)
+	frames, copied, err := p.passive(context.Background())
+	if err != nil || frames == 0 || copied != frames || p.owed != 0 {
+		t.Errorf("after the given-up requests: %d of %d frames copied, %v, %d answers owed; want all copied, nil, 0", copied, frames, err, p.owed)
 	}
 }
 

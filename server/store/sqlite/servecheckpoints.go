@@ -11,10 +11,12 @@ import (
 	"github.com/fini-oss/conversations/server/store/sqlstore"
 )
 
-// checkpointNice is the checkpoint process's nice value: under a busy server the kernel
-// gives it about a tenth of a CPU the server's threads want (weights 110 to 1024), enough
-// to copy the WAL as fast as bulk deletes fill it. At 19 it falls behind, and the WAL grows
-// to its bound; at 0 it takes as many turns as the requests.
+// checkpointNice is how much lower than its parent's the checkpoint process's priority is:
+// at nice 10 beside a server at 0, under a busy server the kernel gives it about a tenth of
+// a CPU the server's threads want (weights 110 to 1024), enough to copy the WAL as fast as
+// bulk deletes fill it. At 19 it falls behind, and the WAL grows to its bound; at 0 it takes
+// as many turns as the requests. A process may raise its nice value, never lower it, so
+// where the server runs above 9 the checkpoint process runs at 19.
 const checkpointNice = 10
 
 // ServeCheckpoints is the checkpoint process of a store opened with
@@ -22,7 +24,8 @@ const checkpointNice = 10
 // a PASSIVE checkpoint of the WAL of the SQLite database at path, and answers on out, until
 // in ends. It runs them at a lower CPU priority (checkpointNice) on the calling goroutine,
 // which keeps that priority, and its OS thread, for the rest of its life: call it from a
-// process's main goroutine. It never creates the database: one it cannot open is answered with an error, once.
+// process's main goroutine. It never creates the database: one it cannot open is answered
+// with an error, once.
 func ServeCheckpoints(ctx context.Context, path string, in io.Reader, out io.Writer) error {
 	answer := func(format string, args ...any) error {
 		_, err := fmt.Fprintf(out, format+"\n", args...)
