@@ -29,10 +29,10 @@ func (a *app) checkpointsCmd() *cobra.Command {
 			if !ok {
 				return errors.New("--db: " + checkpointsCmdName + " needs a SQLite database")
 			}
-			// It ends when serve closes its standard input, after the requests under way:
-			// signals sent to serve's whole process group (a terminal's ^C, systemd's stop)
-			// are serve's to act on.
-			signal.Ignore(os.Interrupt, syscall.SIGTERM)
+			// It ends when serve closes its standard input, after the requests under way, or
+			// dies: signals sent to serve's whole process group (a terminal's ^C or hang-up,
+			// systemd's stop) are serve's to act on.
+			signal.Ignore(os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			return sqlite.ServeCheckpoints(cmd.Context(), path, cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}

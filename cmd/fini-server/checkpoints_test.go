@@ -5,17 +5,20 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
 
 // TestServeCheckpointsInAProcessOfLowerPriority: serve over SQLite runs its WAL's
 // checkpoints in a process of its own, this executable's sqlite-checkpoints, at a lower CPU
-// priority than its own, and that process ends with serve.
+// priority than its own, which ignores the signals sent to serve's process group and ends
+// with serve.
 func TestServeCheckpointsInAProcessOfLowerPriority(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads the processes in /proc")
@@ -34,6 +37,25 @@ func TestServeCheckpointsInAProcessOfLowerPriority(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the checkpoint process's threads have the nice values %v, want one above serve's 0", nices)
+		}
+	}
+	// The signals a terminal or systemd sends the whole process group are serve's: the
+	// process ignores them (its SigIgn mask has bit n-1 set for signal n).
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ignored := regexp.MustCompile(`(?m)^SigIgn:\s*([0-9a-f]+)$`).FindSubmatch(status)
+	if ignored == nil {
+		t.Fatalf("no SigIgn in /proc/%d/status", pid)
+	}
+	mask, err := strconv.ParseUint(string(ignored[1]), 16, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM} {
+		if mask&(1<<(sig-1)) == 0 {
+			t.Errorf("the checkpoint process does not ignore %v (SigIgn %s)", sig, ignored[1])
 		}
 	}
 	s.stop()

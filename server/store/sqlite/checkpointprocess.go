@@ -27,10 +27,11 @@ import (
 const checkpointRequest = "checkpoint"
 
 // processReplyWait is how long a checkpoint process may take to answer before it is taken
-// for hung: far more than a PASSIVE checkpoint of a WAL at its bound (forceFrames) takes.
-// processStopWait is how long it may take to end once told to.
+// for hung: ten times what a PASSIVE checkpoint of a WAL at its bound (forceFrames) takes at
+// its priority beside a busy server, and short, since meanwhile nothing copies the WAL,
+// which grows with every commit. processStopWait is how long it may take to end once told to.
 const (
-	processReplyWait = time.Minute
+	processReplyWait = 10 * time.Second
 	processStopWait  = 5 * time.Second
 )
 
