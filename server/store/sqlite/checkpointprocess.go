@@ -69,6 +69,7 @@ func startCheckpointProcess(cmd *exec.Cmd) (*checkpointProcess, error) {
 		return nil, fmt.Errorf("%w: %w", errProcessLost, err)
 	}
 	cmd.Stdin, cmd.Stdout = inR, outW
+	dieWithParent(cmd)
 	err = cmd.Start()
 	// The process has its own copies of its ends now (or none, if it did not start).
 	inR.Close()
