@@ -130,7 +130,8 @@ func (p *checkpointProcess) passive(ctx context.Context) (frames, copied int, er
 	return 0, 0, p.lost(fmt.Errorf("answered %q", line))
 }
 
-// parseAnswer reads "ok BUSY FRAMES COPIED".
+// parseAnswer reads "ok BUSY FRAMES COPIED". A checkpoint that found another one under way
+// (in this process or another) answers "ok 1 -1 -1", as SQLite does.
 func parseAnswer(line string) (frames, copied int, ok bool) {
 	f := strings.Fields(line)
 	if len(f) != 4 || f[0] != "ok" || line != strings.Join(f, " ") {
@@ -139,7 +140,7 @@ func parseAnswer(line string) (frames, copied int, ok bool) {
 	var n [3]int
 	for i, field := range f[1:] {
 		v, err := strconv.Atoi(field)
-		if err != nil || v < 0 {
+		if err != nil || v < -1 {
 			return 0, 0, false
 		}
 		n[i] = v

@@ -340,3 +340,26 @@ func TestServeCheckpoints(t *testing.T) {
 		t.Errorf("the missing database after ServeCheckpoints: %v, want it still missing", err)
 	}
 }
+
+// TestParseAnswer: the answers a checkpoint process may give, and nonsense.
+func TestParseAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		line           string
+		frames, copied int
+		ok             bool
+	}{
+		{"ok 0 12 10", 12, 10, true},
+		{"ok 1 -1 -1", -1, -1, true}, // another checkpoint was under way
+		{"ok 0 12 twelve", 0, 0, false},
+		{"ok 0 12", 0, 0, false},
+		{"ok 0 12 10 9", 0, 0, false},
+		{"ok 0  12 10", 0, 0, false},
+		{"ok 0 -2 10", 0, 0, false},
+		{"fine 0 12 10", 0, 0, false},
+	} {
+		frames, copied, ok := parseAnswer(tc.line)
+		if frames != tc.frames || copied != tc.copied || ok != tc.ok {
+			t.Errorf("parseAnswer(%q) = %d, %d, %v, want %d, %d, %v", tc.line, frames, copied, ok, tc.frames, tc.copied, tc.ok)
+		}
+	}
+}
